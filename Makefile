@@ -1,0 +1,125 @@
+# ntpd, ntpctl: a privilege-separated NTP daemon for Linux.
+#
+#   make                 build ntpd and ntpctl into $(O)/
+#   make check           install what is missing, build, run every test
+#   make demo            install what is missing, run the network demo
+#   make deps            install the Debian packages build and tests need
+#   make install         PREFIX=/usr/local DESTDIR= honoured
+#   make check-sanitize  unit tests under AddressSanitizer + UBSan
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+EXAMPLEDIR	?= $(PREFIX)/share/doc/ntpd/examples
+DESTDIR		?=
+
+O		?= build
+CC		?= cc
+PKG_CONFIG	?= pkg-config
+PKGS		:= libbsd-overlay libsodium libseccomp
+
+CFLAGS		?= -O2 -g
+WARNINGS	:= -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+		   -Wmissing-prototypes -Wstrict-prototypes -Wformat=2 \
+		   -Wvla -Wundef
+HARDENING	:= -fstack-protector-strong -fPIE -D_FORTIFY_SOURCE=2
+ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) \
+		   -Icommon -Intpd $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
+		   $(CFLAGS)
+ALL_LDFLAGS	:= -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS		:= $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS	+= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+		   -fno-sanitize-recover=all -U_FORTIFY_SOURCE -DNTPD_SANITIZE
+ALL_LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+COMMON_SRCS	:= common/imsg.c common/log.c common/addr.c
+NTPD_SRCS	:= ntpd/ntpd.c ntpd/parent.c ntpd/config.c ntpd/proc.c \
+		   ntpd/sandbox.c ntpd/engine.c ntpd/control.c ntpd/dns.c \
+		   ntpd/server.c
+NTPCTL_SRCS	:= ntpctl/ntpctl.c
+
+COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(O)/obj/%.o)
+NTPD_OBJS	:= $(NTPD_SRCS:%.c=$(O)/obj/%.o)
+NTPCTL_OBJS	:= $(NTPCTL_SRCS:%.c=$(O)/obj/%.o)
+# Everything of ntpd except main(), for the unit tests to link against.
+NTPD_LIB_OBJS	:= $(filter-out $(O)/obj/ntpd/ntpd.o,$(NTPD_OBJS))
+
+UNIT_TESTS	:= test_imsg test_config test_addr test_sandbox
+UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/regress/%)
+CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
+
+# Keep test objects: a test binary's own object is not an intermediate.
+.SECONDARY:
+
+.PHONY: all check unit-check integration-check check-sanitize demo deps \
+	install uninstall clean lint
+
+all: $(O)/ntpd $(O)/ntpctl
+
+$(O)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/libcommon.a: $(COMMON_OBJS)
+	$(AR) rcs $@ $^
+
+$(O)/ntpd: $(NTPD_OBJS) $(O)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/ntpctl: $(NTPCTL_OBJS) $(O)/libcommon.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/regress/test_%: $(O)/obj/regress/unit/test_%.o $(NTPD_LIB_OBJS) \
+    $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+
+check: deps
+	$(MAKE) unit-check
+	$(MAKE) integration-check
+
+# As root, the unit tests run without CAP_SYS_TIME: whatever a test does,
+# it cannot move this machine's clock.
+CLOCK_GUARD	:= $(shell [ "$$(id -u)" -eq 0 ] && \
+		   echo setpriv --bounding-set=-sys_time)
+
+unit-check: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(CLOCK_GUARD) $$t; done
+
+integration-check: all
+	@O=$(O) regress/integration/run-all
+
+check-sanitize: deps
+	$(MAKE) O=build-sanitize SANITIZE=1 unit-check
+
+demo: deps all
+	@O=$(O) regress/demo/demo
+
+deps:
+	@etc/deps.sh
+
+lint:
+	shellcheck regress/integration/* regress/demo/demo etc/deps.sh .ci/run
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR)
+	install -m 0755 $(O)/ntpd $(O)/ntpctl $(DESTDIR)$(SBINDIR)/
+	install -m 0644 ntpd/ntpd.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 ntpd/ntpd.8 ntpctl/ntpctl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 etc/ntpd.conf etc/ntpd.service etc/sysusers-ntpd.conf \
+	    etc/tmpfiles-ntpd.conf $(DESTDIR)$(EXAMPLEDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/ntpd $(DESTDIR)$(SBINDIR)/ntpctl \
+	    $(DESTDIR)$(MANDIR)/man5/ntpd.conf.5 \
+	    $(DESTDIR)$(MANDIR)/man8/ntpd.8 $(DESTDIR)$(MANDIR)/man8/ntpctl.8
+	rm -rf $(DESTDIR)$(EXAMPLEDIR)
+
+clean:
+	rm -rf $(O) build-sanitize
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
