@@ -1,0 +1,281 @@
+/*
+ * ntpctl: ask the running ntpd over its control socket and print the
+ * answer.  Every message from the daemon is checked for type, size and
+ * string termination before it is printed.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <err.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "imsg.h"
+
+#define NTPCTL_SOCKET	"/run/ntpd.sock"
+#define NTPCTL_TIMEOUT	10	/* seconds without an answer */
+#define MAX_LINES	4096	/* a bound on what one answer may hold */
+
+struct status_view {
+	struct ctl_status	 status;
+	int			 have_status;
+	struct ctl_proc		 procs[MAX_LINES];
+	size_t			 nprocs;
+	struct ctl_source	 sources[MAX_LINES];
+	size_t			 nsources;
+	struct ctl_listener	 listeners[MAX_LINES];
+	size_t			 nlisteners;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: ntpctl [-S socket] -s status\n");
+	exit(1);
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { NTPCTL_TIMEOUT, 0 };
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		errx(1, "socket path too long: %s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		err(1, "socket");
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		err(1, "%s (is ntpd running?)", path);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1)
+		err(1, "setsockopt");
+	return fd;
+}
+
+/* A fixed-size answer: exact size, copied out. */
+static void
+take(const struct imsg *imsg, void *dst, size_t size, const char *what)
+{
+	if (imsg->datalen != size)
+		errx(1, "malformed %s message from ntpd (%zu bytes, not %zu)",
+		    what, imsg->datalen, size);
+	memcpy(dst, imsg->data, size);
+}
+
+static void
+check_string(const char *s, size_t size, const char *what)
+{
+	if (memchr(s, '\0', size) == NULL)
+		errx(1, "unterminated %s in an answer from ntpd", what);
+}
+
+/* Returns 1 when the answer is complete (CTL_END). */
+static int
+status_collect(struct status_view *v, const struct imsg *imsg)
+{
+	struct ctl_error	 e;
+
+	switch (imsg->hdr.type) {
+	case CTL_STATUS:
+		take(imsg, &v->status, sizeof(v->status), "status");
+		check_string(v->status.version, sizeof(v->status.version),
+		    "version");
+		check_string(v->status.user, sizeof(v->status.user), "user");
+		if (v->status.proto_version != CTL_PROTO_VERSION)
+			errx(1, "ntpd speaks control protocol %u, ntpctl %u",
+			    v->status.proto_version, CTL_PROTO_VERSION);
+		v->have_status = 1;
+		return 0;
+	case CTL_PROC:
+		if (v->nprocs == MAX_LINES)
+			errx(1, "too many processes in the answer");
+		take(imsg, &v->procs[v->nprocs], sizeof(v->procs[0]), "proc");
+		check_string(v->procs[v->nprocs].netns,
+		    sizeof(v->procs[0].netns), "namespace");
+		v->nprocs++;
+		return 0;
+	case CTL_SOURCE:
+		if (v->nsources == MAX_LINES)
+			errx(1, "too many sources in the answer");
+		take(imsg, &v->sources[v->nsources], sizeof(v->sources[0]),
+		    "source");
+		check_string(v->sources[v->nsources].host,
+		    sizeof(v->sources[0].host), "host");
+		v->nsources++;
+		return 0;
+	case CTL_LISTENER:
+		if (v->nlisteners == MAX_LINES)
+			errx(1, "too many listeners in the answer");
+		take(imsg, &v->listeners[v->nlisteners],
+		    sizeof(v->listeners[0]), "listener");
+		check_string(v->listeners[v->nlisteners].netns,
+		    sizeof(v->listeners[0].netns), "namespace");
+		check_string(v->listeners[v->nlisteners].addr,
+		    sizeof(v->listeners[0].addr), "address");
+		v->nlisteners++;
+		return 0;
+	case CTL_END:
+		if (imsg->datalen != 0)
+			errx(1, "malformed end message from ntpd");
+		return 1;
+	case CTL_ERROR:
+		take(imsg, &e, sizeof(e), "error");
+		check_string(e.msg, sizeof(e.msg), "error text");
+		errx(1, "ntpd: %s", e.msg);
+	default:
+		errx(1, "unexpected message %u from ntpd", imsg->hdr.type);
+	}
+}
+
+static const char *
+role_name(uint32_t role)
+{
+	switch (role) {
+	case CTL_PROC_PARENT:
+		return "parent";
+	case CTL_PROC_ENGINE:
+		return "engine";
+	case CTL_PROC_DNS:
+		return "dns";
+	case CTL_PROC_SERVER:
+		return "server";
+	}
+	return "?";
+}
+
+static const char *
+netns_name(const char *ns)
+{
+	return ns[0] == '\0' ? "default" : ns;
+}
+
+static void
+print_uptime(int64_t secs)
+{
+	if (secs < 0)
+		secs = 0;
+	printf("up %lldd %02lld:%02lld:%02lld", (long long)(secs / 86400),
+	    (long long)(secs / 3600 % 24), (long long)(secs / 60 % 60),
+	    (long long)(secs % 60));
+}
+
+static void
+status_print(const struct status_view *v)
+{
+	const struct ctl_proc	*p;
+	size_t			 i;
+
+	printf("ntpd %s, ", v->status.version);
+	print_uptime(v->status.uptime);
+	printf("\n");
+	printf("clock:      %s\n",
+	    v->status.sync_state == CTL_SYNC_SYNCHRONISED ?
+	    "synchronised" : "unsynchronised");
+	printf("user:       %s\n", v->status.user);
+
+	printf("\nprocesses (%zu):\n", v->nprocs);
+	printf("  %-8s %8s %6s  %s\n", "ROLE", "PID", "UID", "NAMESPACE");
+	for (i = 0; i < v->nprocs; i++) {
+		p = &v->procs[i];
+		printf("  %-8s %8d %6u  %s\n", role_name(p->role), (int)p->pid,
+		    p->uid, p->role == CTL_PROC_SERVER ?
+		    netns_name(p->netns) : "-");
+	}
+
+	printf("\nsources (%zu):\n", v->nsources);
+	if (v->nsources == 0)
+		printf("  none configured\n");
+	for (i = 0; i < v->nsources; i++)
+		printf("  %-8s %s\n", v->sources[i].pool ? "servers" : "server",
+		    v->sources[i].host);
+
+	printf("\nlisteners (%zu):\n", v->nlisteners);
+	if (v->nlisteners == 0)
+		printf("  none: this host serves no time\n");
+	else
+		printf("  %-20s %-40s %5s\n", "NAMESPACE", "ADDRESS", "PORT");
+	for (i = 0; i < v->nlisteners; i++)
+		printf("  %-20s %-40s %5u\n",
+		    netns_name(v->listeners[i].netns), v->listeners[i].addr,
+		    v->listeners[i].port);
+}
+
+static void
+show_status(int fd)
+{
+	struct status_view	*v;
+	struct imsgbuf		 ibuf;
+	struct imsg		 imsg;
+	ssize_t			 n;
+	int			 rc = 0, done = 0;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		err(1, "calloc");
+	imsgbuf_init(&ibuf, fd);
+	if (imsg_compose(&ibuf, CTL_SHOW_STATUS, 0, -1, NULL, 0) == -1 ||
+	    imsgbuf_flush(&ibuf) == -1)
+		err(1, "send request");
+	while (!done) {
+		n = imsgbuf_read(&ibuf);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			if (errno == EAGAIN)
+				errx(1, "no answer from ntpd within %d s",
+				    NTPCTL_TIMEOUT);
+			err(1, "read");
+		}
+		if (n == 0)
+			errx(1, "ntpd closed the connection mid-answer");
+		while (!done && (rc = imsg_get(&ibuf, &imsg)) == 1) {
+			done = status_collect(v, &imsg);
+			imsg_free(&imsg);
+		}
+		if (!done && rc == -1)
+			err(1, "answer from ntpd");
+	}
+	if (!v->have_status)
+		errx(1, "ntpd's answer has no status");
+	status_print(v);
+	imsgbuf_clear(&ibuf);
+	free(v);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*sockpath = NTPCTL_SOCKET;
+	const char	*show = NULL;
+	int		 ch, fd;
+
+	while ((ch = getopt(argc, argv, "S:s:")) != -1) {
+		switch (ch) {
+		case 'S':
+			sockpath = optarg;
+			break;
+		case 's':
+			show = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || show == NULL)
+		usage();
+	if (strcmp(show, "status") != 0)
+		errx(1, "unknown view \"%s\": try -s status", show);
+
+	fd = ctl_connect(sockpath);
+	show_status(fd);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,85 @@
+/*
+ * The dns process: resolves the names of upstream servers for the
+ * engine.  It cannot be chrooted, since the resolver reads /etc, but it
+ * runs unprivileged under a filter that allows read-only opens only.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "ntpd.h"
+
+static struct imsgbuf	 parent_ibuf;
+static struct imsgbuf	 engine_ibuf;
+
+/*
+ * One lookup before the jail, answered from /etc/hosts: it reads the
+ * resolver's configuration and sets up NSS while that is still allowed.
+ */
+static void
+dns_warm_resolver(void)
+{
+	struct addrinfo	 hints, *res;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo("localhost", "123", &hints, &res) == 0)
+		freeaddrinfo(res);
+}
+
+/* Nothing is sent to this process yet: anything that comes is logged. */
+static void
+dns_unexpected(struct imsg *imsg, void *peer)
+{
+	log_warnx("unexpected message %u from %s", imsg->hdr.type,
+	    (const char *)peer);
+}
+
+/* A channel closed by the parent or the engine means the daemon stops. */
+static void
+dns_dispatch(struct imsgbuf *ibuf, const char *peer)
+{
+	switch (proc_channel_read(ibuf, dns_unexpected, (void *)peer)) {
+	case 0:
+		exit(0);
+	case -1:
+		fatal("channel to %s", peer);
+	}
+}
+
+void
+dns_main(struct child_env *env)
+{
+	struct pollfd	 pfd[2];
+
+	imsgbuf_init(&parent_ibuf, env->parent_fd);
+	imsgbuf_init(&engine_ibuf, env->engine_fd);
+	proc_child_init(PROC_DNS, NULL, &parent_ibuf);
+	dns_warm_resolver();
+	proc_drop_privileges(PROC_DNS, env->uid, env->gid, NULL);
+
+	for (;;) {
+		pfd[0].fd = parent_ibuf.fd;
+		pfd[0].events = POLLIN | (parent_ibuf.queued ? POLLOUT : 0);
+		pfd[1].fd = engine_ibuf.fd;
+		pfd[1].events = POLLIN | (engine_ibuf.queued ? POLLOUT : 0);
+		if (proc_wait(pfd, 2, -1) == -1 && errno != EINTR)
+			fatal("poll");
+		if (proc_should_quit())
+			exit(0);
+		if (pfd[0].revents & POLLOUT &&
+		    imsgbuf_write(&parent_ibuf) == -1)
+			exit(0);
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			dns_dispatch(&parent_ibuf, "parent");
+		if (pfd[1].revents & POLLOUT &&
+		    imsgbuf_write(&engine_ibuf) == -1)
+			exit(0);
+		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+			dns_dispatch(&engine_ibuf, "engine");
+	}
+}

@@ -1,0 +1,286 @@
+/*
+ * The engine: jailed, unprivileged, under seccomp.  It will do the NTP
+ * exchanges with the upstream servers and ask the parent to correct the
+ * clock; today it serves the control socket and keeps the picture of the
+ * daemon's processes that status shows.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "ctl.h"
+#include "log.h"
+#include "ntpd.h"
+
+#define ENGINE_MAX_PROCS	(3 + CONF_MAX_NAMESPACES)
+#define ENGINE_MAX_POLLFDS	(2 + CONF_MAX_NAMESPACES + 1 + 32)
+
+struct channel {
+	struct imsgbuf	 ibuf;
+	int		 open;
+	const char	*what;		/* for log lines */
+};
+
+static struct ntpd_conf	*conf;
+static struct imsgbuf	 parent_ibuf;
+static struct channel	 dns_chan;
+static struct channel	 server_chans[CONF_MAX_NAMESPACES];
+static struct proc_info	 procs[ENGINE_MAX_PROCS];
+static size_t		 nprocs;
+static struct timespec	 started;
+
+static void
+channel_open(struct channel *ch, int fd)
+{
+	imsgbuf_init(&ch->ibuf, fd);
+	ch->open = 1;
+}
+
+static void
+channel_close(struct channel *ch)
+{
+	if (!ch->open)
+		return;
+	imsgbuf_clear(&ch->ibuf);
+	close(ch->ibuf.fd);
+	ch->open = 0;
+}
+
+static void
+engine_proc_info(struct imsg *imsg)
+{
+	struct proc_info	 pi;
+
+	if (imsg->datalen != sizeof(pi))
+		fatalx("bad proc info size %zu", imsg->datalen);
+	memcpy(&pi, imsg->data, sizeof(pi));
+	if (pi.role > PROC_SERVER ||
+	    memchr(pi.netns, '\0', sizeof(pi.netns)) == NULL)
+		fatalx("malformed proc info");
+	if (nprocs == ENGINE_MAX_PROCS)
+		fatalx("too many processes");
+	procs[nprocs++] = pi;
+}
+
+/* The descriptor of a channel to another child, passed by the parent. */
+static void
+engine_channel(struct imsg *imsg, struct channel *ch, const char *what)
+{
+	if (imsg->datalen != 0 || imsg->fd == -1)
+		fatalx("malformed %s channel message", what);
+	if (ch->open)
+		fatalx("second %s channel", what);
+	channel_open(ch, imsg_take_fd(imsg));
+	ch->what = what;
+}
+
+static void
+engine_dispatch_parent(void)
+{
+	struct imsg	 imsg;
+	uint32_t	 idx;
+	ssize_t		 n;
+	int		 rc;
+
+	n = imsgbuf_read(&parent_ibuf);
+	if (n == 0)
+		exit(0);	/* the parent is gone: so are we */
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		fatal("read from parent");
+	}
+	while ((rc = imsg_get(&parent_ibuf, &imsg)) == 1) {
+		switch (imsg.hdr.type) {
+		case IMSG_PROC_INFO:
+			engine_proc_info(&imsg);
+			break;
+		case IMSG_DNS_CHANNEL:
+			engine_channel(&imsg, &dns_chan, "dns");
+			break;
+		case IMSG_SERVER_CHANNEL:
+			idx = imsg.hdr.peerid;
+			if (idx >= (uint32_t)config_count_netns(conf))
+				fatalx("server channel %u out of range",
+				    idx);
+			engine_channel(&imsg, &server_chans[idx], "server");
+			break;
+		case IMSG_STARTED:
+			if (imsg.datalen != 0)
+				fatalx("malformed started message");
+			log_debug("all %zu processes are up", nprocs);
+			break;
+		default:
+			fatalx("unexpected message %u from parent",
+			    imsg.hdr.type);
+		}
+		imsg_free(&imsg);
+	}
+	if (rc == -1)
+		fatal("message from parent");
+}
+
+/*
+ * Nothing is exchanged with the dns and server processes yet; a closed
+ * channel means that process died, which the parent handles.
+ */
+static void
+engine_dispatch_child(struct channel *ch)
+{
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 rc;
+
+	n = imsgbuf_read(&ch->ibuf);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		log_debug("channel to %s closed", ch->what);
+		channel_close(ch);
+		return;
+	}
+	while ((rc = imsg_get(&ch->ibuf, &imsg)) == 1) {
+		log_warnx("unexpected message %u from %s",
+		    imsg.hdr.type, ch->what);
+		imsg_free(&imsg);
+	}
+	if (rc == -1) {
+		log_warn("channel to %s", ch->what);
+		channel_close(ch);
+	}
+}
+
+static int64_t
+engine_uptime(void)
+{
+	struct timespec	 now;
+
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return (int64_t)(now.tv_sec - started.tv_sec);
+}
+
+/* Answer to CTL_SHOW_STATUS: compose the whole picture into out. */
+void
+engine_show_status(struct imsgbuf *out)
+{
+	struct ctl_status	 st;
+	struct ctl_proc		 cp;
+	struct ctl_source	 cs;
+	struct ctl_listener	 cl;
+	struct source_cfg	*src;
+	struct netns_cfg	*ns;
+	struct listen_cfg	*l;
+	size_t			 i;
+
+	memset(&st, 0, sizeof(st));
+	st.proto_version = CTL_PROTO_VERSION;
+	strlcpy(st.version, NTPD_VERSION, sizeof(st.version));
+	st.uptime = engine_uptime();
+	st.sync_state = CTL_SYNC_UNSYNCHRONISED;
+	TAILQ_FOREACH(src, &conf->sources, entry)
+		st.nsources++;
+	st.nnamespaces = config_count_netns(conf);
+	strlcpy(st.user, conf->user, sizeof(st.user));
+	if (imsg_compose(out, CTL_STATUS, 0, -1, &st, sizeof(st)) == -1)
+		return;
+
+	for (i = 0; i < nprocs; i++) {
+		memset(&cp, 0, sizeof(cp));
+		cp.role = procs[i].role;
+		cp.pid = procs[i].pid;
+		cp.uid = procs[i].uid;
+		strlcpy(cp.netns, procs[i].netns, sizeof(cp.netns));
+		if (imsg_compose(out, CTL_PROC, 0, -1, &cp, sizeof(cp)) == -1)
+			return;
+	}
+	TAILQ_FOREACH(src, &conf->sources, entry) {
+		memset(&cs, 0, sizeof(cs));
+		cs.pool = src->kind == SOURCE_SERVERS;
+		strlcpy(cs.host, src->host, sizeof(cs.host));
+		if (imsg_compose(out, CTL_SOURCE, 0, -1, &cs, sizeof(cs)) == -1)
+			return;
+	}
+	TAILQ_FOREACH(ns, &conf->namespaces, entry) {
+		TAILQ_FOREACH(l, &ns->listeners, entry) {
+			memset(&cl, 0, sizeof(cl));
+			strlcpy(cl.netns, ns->name, sizeof(cl.netns));
+			if (l->wildcard)
+				strlcpy(cl.addr, "*", sizeof(cl.addr));
+			else
+				addr_ntop((struct sockaddr *)&l->ss, cl.addr,
+				    sizeof(cl.addr));
+			cl.port = l->port;
+			if (imsg_compose(out, CTL_LISTENER, 0, -1, &cl,
+			    sizeof(cl)) == -1)
+				return;
+		}
+	}
+	(void)imsg_compose(out, CTL_END, 0, -1, NULL, 0);
+}
+
+static void
+poll_channel(struct pollfd *pfd, struct imsgbuf *ibuf)
+{
+	pfd->fd = ibuf->fd;
+	pfd->events = POLLIN;
+	if (ibuf->queued > 0)
+		pfd->events |= POLLOUT;
+}
+
+void
+engine_main(struct child_env *env)
+{
+	struct pollfd	 pfd[ENGINE_MAX_POLLFDS];
+	struct channel	*polled[1 + CONF_MAX_NAMESPACES], *ch;
+	size_t		 npolled, nctl, ctl_first, i;
+	int		 nservers;
+
+	conf = env->conf;
+	nservers = config_count_netns(conf);
+	imsgbuf_init(&parent_ibuf, env->parent_fd);
+	proc_child_init(PROC_ENGINE, NULL, &parent_ibuf);
+	clock_gettime(CLOCK_BOOTTIME, &started);
+	control_init(env->ctl_fd);
+	proc_drop_privileges(PROC_ENGINE, env->uid, env->gid, conf->chroot_dir);
+	log_debug("jailed in %s as uid %u", conf->chroot_dir,
+	    (unsigned int)env->uid);
+
+	for (;;) {
+		poll_channel(&pfd[0], &parent_ibuf);
+		npolled = 0;
+		if (dns_chan.open)
+			polled[npolled++] = &dns_chan;
+		for (i = 0; i < (size_t)nservers; i++)
+			if (server_chans[i].open)
+				polled[npolled++] = &server_chans[i];
+		for (i = 0; i < npolled; i++)
+			poll_channel(&pfd[1 + i], &polled[i]->ibuf);
+		ctl_first = 1 + npolled;
+		nctl = control_pollfds(&pfd[ctl_first],
+		    ENGINE_MAX_POLLFDS - ctl_first);
+
+		if (proc_wait(pfd, ctl_first + nctl, control_timeout()) == -1 &&
+		    errno != EINTR)
+			fatal("poll");
+		if (proc_should_quit())
+			exit(0);
+
+		if (pfd[0].revents & POLLOUT &&
+		    imsgbuf_write(&parent_ibuf) == -1)
+			exit(0);
+		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+			engine_dispatch_parent();
+		for (i = 0; i < npolled; i++) {
+			ch = polled[i];
+			if (pfd[1 + i].revents & POLLOUT &&
+			    imsgbuf_write(&ch->ibuf) == -1)
+				channel_close(ch);
+			if (ch->open &&
+			    pfd[1 + i].revents & (POLLIN | POLLHUP | POLLERR))
+				engine_dispatch_child(ch);
+		}
+		control_dispatch(&pfd[ctl_first], nctl);
+	}
+}

@@ -1,0 +1,102 @@
+/*
+ * Declarations shared by the daemon's processes.
+ */
+#ifndef NTPD_NTPD_H
+#define NTPD_NTPD_H
+
+#include <sys/types.h>
+#include <poll.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "imsg.h"
+
+#define NTPD_VERSION	"0.1"
+
+enum proc_role {
+	PROC_PARENT,
+	PROC_ENGINE,
+	PROC_DNS,
+	PROC_SERVER,
+};
+
+/* Messages between the daemon's processes (imsg types). */
+enum imsg_type {
+	IMSG_NONE,
+	IMSG_LOG,		/* child -> parent: struct imsg_log_hdr, text */
+	IMSG_PROC_INFO,		/* parent -> engine: struct proc_info */
+	IMSG_DNS_CHANNEL,	/* parent -> engine: fd to the dns process */
+	IMSG_SERVER_CHANNEL,	/* parent -> engine: fd to a server process */
+	IMSG_STARTED,		/* parent -> engine: every child is forked */
+};
+
+struct imsg_log_hdr {
+	int32_t		priority;
+	/* followed by the NUL-terminated text */
+};
+
+/* What the engine knows about each process, for status. */
+struct proc_info {
+	uint32_t	role;		/* enum proc_role */
+	int32_t		pid;
+	uint32_t	uid;
+	char		netns[NETNS_NAME_MAX];	/* servers only */
+};
+
+/* Command line options the parent passes on. */
+struct ntpd_opts {
+	const char	*conf_path;
+	int		 foreground;
+	int		 verbose;
+	int		 check_only;
+};
+
+/* parent.c */
+int		 parent_main(struct ntpd_conf *, const struct ntpd_opts *);
+
+/* proc.c */
+const char	*proc_role_name(enum proc_role);
+void		 proc_set_title(enum proc_role, const char *netns);
+void		 proc_close_fds_except(const int *keep, size_t nkeep);
+void		 proc_child_init(enum proc_role, const char *netns,
+		    struct imsgbuf *parent_ibuf);
+void		 proc_drop_privileges(enum proc_role, uid_t, gid_t,
+		    const char *chroot_dir);
+void		 proc_watch_parent(pid_t parent);
+void		 proc_signals_init(void);
+int		 proc_should_quit(void);
+int		 proc_take_sigchld(void);
+int		 proc_take_sighup(void);
+int		 proc_wait(struct pollfd *, nfds_t, int timeout_ms);
+int		 proc_channel_read(struct imsgbuf *,
+		    void (*)(struct imsg *, void *), void *);
+
+/* sandbox.c */
+int		 sandbox_apply(enum proc_role);
+
+/* What a child is given when it is forked. */
+struct child_env {
+	struct ntpd_conf	*conf;
+	uid_t			 uid;		/* the unprivileged user */
+	gid_t			 gid;
+	int			 parent_fd;	/* channel to the parent */
+	int			 engine_fd;	/* dns, server: to the engine */
+	int			 ctl_fd;	/* engine: control socket */
+	struct netns_cfg	*netns;		/* server: its namespace */
+};
+
+/* engine.c, dns.c, server.c: never return */
+void		 engine_main(struct child_env *) __attribute__((noreturn));
+void		 dns_main(struct child_env *) __attribute__((noreturn));
+void		 server_main(struct child_env *) __attribute__((noreturn));
+void		 engine_show_status(struct imsgbuf *);
+
+/* control.c */
+int		 control_open(const char *path);
+void		 control_unlink(const char *path);
+void		 control_init(int listen_fd);
+size_t		 control_pollfds(struct pollfd *, size_t max);
+void		 control_dispatch(const struct pollfd *, size_t n);
+int		 control_timeout(void);
+
+#endif /* NTPD_NTPD_H */

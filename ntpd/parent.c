@@ -1,0 +1,502 @@
+/*
+ * The parent: the one process that stays root.  It checks the ground
+ * (user, jail directory, control socket), forks the children, writes
+ * their log lines, and stops everything when one of them dies or it is
+ * told to stop.  It runs no protocol code; later it will only adjust the
+ * clock and the RTC on the engine's request, within its own policy.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LIBBSD_OPENBSD_VIS	/* strnvis(dst, src, dstsize, flags) */
+#include <vis.h>
+
+#include "log.h"
+#include "ntpd.h"
+
+#define SHUTDOWN_GRACE_MS	3000	/* then SIGKILL */
+
+struct child {
+	TAILQ_ENTRY(child)	 entry;
+	enum proc_role		 role;
+	pid_t			 pid;
+	char			 label[NETNS_NAME_MAX + 16];
+	char			 netns[NETNS_NAME_MAX];
+	struct imsgbuf		 ibuf;
+	int			 chan_open;
+	int			 reaped;
+};
+TAILQ_HEAD(child_list, child);
+
+static struct child_list	 children = TAILQ_HEAD_INITIALIZER(children);
+static struct child		*engine;
+
+/*
+ * The user the children run as: must exist and must not be root, or the
+ * whole separation would be for show.
+ */
+static void
+parent_lookup_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		if (errno != 0)
+			fatal("getpwnam %s", name);
+		fatalx("unknown user %s (create it, see ntpd(8))", name);
+	}
+	if (pw->pw_uid == 0 || pw->pw_gid == 0)
+		fatalx("user %s has uid or gid 0: refusing to run the jailed "
+		    "processes as root", name);
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+}
+
+/*
+ * The jail directory: created when missing, otherwise it must be a
+ * directory owned by root that no one else can write and that is empty,
+ * so a jailed process finds nothing there and can leave nothing there.
+ */
+static void
+parent_check_chroot(const char *dir)
+{
+	struct stat	 st;
+	struct dirent	*de;
+	DIR		*d;
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		fatal("mkdir %s", dir);
+	if (lstat(dir, &st) == -1)
+		fatal("%s", dir);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("%s: not a directory", dir);
+	if (st.st_uid != 0)
+		fatalx("%s: not owned by root", dir);
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		fatalx("%s: writable by group or others", dir);
+	if ((d = opendir(dir)) == NULL)
+		fatal("%s", dir);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			fatalx("%s: not empty (holds %s)", dir, de->d_name);
+	}
+	closedir(d);
+}
+
+static struct child *
+parent_new_child(enum proc_role role, const char *netns)
+{
+	struct child	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->role = role;
+	if (netns != NULL)
+		strlcpy(c->netns, netns, sizeof(c->netns));
+	if (role == PROC_SERVER)
+		snprintf(c->label, sizeof(c->label), "server [%s]",
+		    netns_display_name(c->netns));
+	else
+		strlcpy(c->label, proc_role_name(role), sizeof(c->label));
+	TAILQ_INSERT_TAIL(&children, c, entry);
+	return c;
+}
+
+/*
+ * Fork one child.  It keeps its own end of its channel to us, of its
+ * channel to the engine (dns and server) and the control socket (engine),
+ * and closes every other descriptor.  Returns our end of its channel to
+ * the engine, or -1 for the engine itself.
+ */
+static int
+parent_fork(struct child *c, struct child_env *env, int ctl_fd)
+{
+	int	 to_parent[2], to_engine[2] = { -1, -1 };
+	int	 keep[3];
+	pid_t	 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+	    to_parent) == -1)
+		fatal("socketpair");
+	if (c->role != PROC_ENGINE && socketpair(AF_UNIX,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, to_engine) == -1)
+		fatal("socketpair");
+
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		keep[0] = to_parent[1];
+		keep[1] = to_engine[1];
+		keep[2] = c->role == PROC_ENGINE ? ctl_fd : -1;
+		proc_close_fds_except(keep, 3);
+		env->parent_fd = to_parent[1];
+		env->engine_fd = to_engine[1];
+		env->ctl_fd = keep[2];
+		switch (c->role) {
+		case PROC_ENGINE:
+			engine_main(env);
+		case PROC_DNS:
+			dns_main(env);
+		case PROC_SERVER:
+			server_main(env);
+		case PROC_PARENT:
+			break;
+		}
+		_exit(1);
+	}
+
+	c->pid = pid;
+	close(to_parent[1]);
+	imsgbuf_init(&c->ibuf, to_parent[0]);
+	c->chan_open = 1;
+	if (to_engine[1] != -1)
+		close(to_engine[1]);
+	return to_engine[0];
+}
+
+static void
+parent_send_proc_info(enum proc_role role, pid_t pid, uid_t uid,
+    const char *netns)
+{
+	struct proc_info	 pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.role = role;
+	pi.pid = pid;
+	pi.uid = uid;
+	if (netns != NULL)
+		strlcpy(pi.netns, netns, sizeof(pi.netns));
+	if (imsg_compose(&engine->ibuf, IMSG_PROC_INFO, 0, -1, &pi,
+	    sizeof(pi)) == -1)
+		fatal("imsg_compose");
+}
+
+static void
+parent_start_children(struct ntpd_conf *conf, uid_t uid, gid_t gid,
+    int ctl_fd)
+{
+	struct child_env	 env;
+	struct netns_cfg	*ns;
+	struct child		*c;
+	uint32_t		 idx = 0;
+	int			 fd;
+
+	memset(&env, 0, sizeof(env));
+	env.conf = conf;
+	env.uid = uid;
+	env.gid = gid;
+
+	engine = parent_new_child(PROC_ENGINE, NULL);
+	(void)parent_fork(engine, &env, ctl_fd);
+	/* Only the engine serves the control socket. */
+	close(ctl_fd);
+
+	c = parent_new_child(PROC_DNS, NULL);
+	fd = parent_fork(c, &env, -1);
+	if (imsg_compose(&engine->ibuf, IMSG_DNS_CHANNEL, 0, fd, NULL, 0) ==
+	    -1)
+		fatal("imsg_compose");
+
+	TAILQ_FOREACH(ns, &conf->namespaces, entry) {
+		c = parent_new_child(PROC_SERVER, ns->name);
+		env.netns = ns;
+		fd = parent_fork(c, &env, -1);
+		if (imsg_compose(&engine->ibuf, IMSG_SERVER_CHANNEL, idx++, fd,
+		    NULL, 0) == -1)
+			fatal("imsg_compose");
+	}
+
+	parent_send_proc_info(PROC_PARENT, getpid(), 0, NULL);
+	TAILQ_FOREACH(c, &children, entry)
+		parent_send_proc_info(c->role, c->pid, uid, c->netns);
+	if (imsg_compose(&engine->ibuf, IMSG_STARTED, 0, -1, NULL, 0) == -1)
+		fatal("imsg_compose");
+}
+
+/*
+ * A child's log line: checked, made printable, and labelled with the
+ * role we started that child as.
+ */
+static void
+parent_child_log(struct child *c, struct imsg *imsg)
+{
+	struct imsg_log_hdr	 hdr;
+	const char		*text;
+	char			 safe[4 * LOG_LINE_MAX];
+	size_t			 len;
+	int			 priority;
+
+	if (imsg->datalen <= sizeof(hdr) ||
+	    imsg->datalen > sizeof(hdr) + LOG_LINE_MAX) {
+		log_warnx("%s: malformed log message (%zu bytes)", c->label,
+		    imsg->datalen);
+		return;
+	}
+	memcpy(&hdr, imsg->data, sizeof(hdr));
+	text = (const char *)imsg->data + sizeof(hdr);
+	len = imsg->datalen - sizeof(hdr);
+	if (text[len - 1] != '\0') {
+		log_warnx("%s: unterminated log message", c->label);
+		return;
+	}
+	/* A child may not raise alarms above critical. */
+	priority = hdr.priority;
+	if (priority < LOG_CRIT || priority > LOG_DEBUG)
+		priority = LOG_ERR;
+	strnvis(safe, text, sizeof(safe), VIS_CSTYLE | VIS_OCTAL | VIS_NL |
+	    VIS_TAB);
+	logit(priority, "%s: %s", c->label, safe);
+}
+
+static void
+parent_child_msg(struct imsg *imsg, void *arg)
+{
+	struct child	*c = arg;
+
+	switch (imsg->hdr.type) {
+	case IMSG_LOG:
+		parent_child_log(c, imsg);
+		break;
+	default:
+		log_warnx("%s: unexpected message %u", c->label,
+		    imsg->hdr.type);
+		break;
+	}
+}
+
+static void
+parent_close_channel(struct child *c)
+{
+	if (!c->chan_open)
+		return;
+	imsgbuf_clear(&c->ibuf);
+	close(c->ibuf.fd);
+	c->chan_open = 0;
+}
+
+/* Says "exited with status N" or "killed by signal N (SIGNAME)". */
+static void
+describe_status(int status, char *buf, size_t len)
+{
+	const char	*name;
+
+	if (WIFEXITED(status)) {
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+		return;
+	}
+	if (WIFSIGNALED(status)) {
+		name = sigabbrev_np(WTERMSIG(status));
+		snprintf(buf, len, "killed by signal %d (SIG%s)%s",
+		    WTERMSIG(status), name != NULL ? name : "?",
+		    WTERMSIG(status) == SIGSYS ?
+		    ", a forbidden system call" : "");
+		return;
+	}
+	snprintf(buf, len, "changed state 0x%x", (unsigned int)status);
+}
+
+/*
+ * A child has ended: drain its last words, then say which one and why.
+ * Returns 1 when the end was not expected (any end while running, a
+ * failure while stopping).
+ */
+static int
+parent_child_ended(struct child *c, int status, int stopping)
+{
+	char	 why[96];
+
+	c->reaped = 1;
+	if (c->chan_open) {
+		(void)proc_channel_read(&c->ibuf, parent_child_msg, c);
+		parent_close_channel(c);
+	}
+	describe_status(status, why, sizeof(why));
+	if (stopping && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		log_debug("%s (pid %d) %s", c->label, (int)c->pid, why);
+		return 0;
+	}
+	log_warnx("lost child: %s (pid %d) %s", c->label, (int)c->pid, why);
+	return 1;
+}
+
+/* Collect every child that has ended; returns how many were lost. */
+static int
+parent_reap(int stopping)
+{
+	struct child	*c;
+	pid_t		 pid;
+	int		 status, lost = 0;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		TAILQ_FOREACH(c, &children, entry)
+			if (c->pid == pid)
+				break;
+		if (c != NULL)
+			lost += parent_child_ended(c, status, stopping);
+	}
+	return lost;
+}
+
+/*
+ * A child closed its channel, which it only does by ending: collect it
+ * to say why.  One that closes it and lives on is not waited for.
+ */
+static void
+parent_channel_lost(struct child *c)
+{
+	int	 status, i;
+
+	parent_close_channel(c);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+			(void)parent_child_ended(c, status, 0);
+			return;
+		}
+		(void)proc_wait(NULL, 0, 10);
+	}
+	log_warnx("lost child: %s (pid %d) closed its channel", c->label,
+	    (int)c->pid);
+}
+
+static int
+parent_all_reaped(void)
+{
+	struct child	*c;
+
+	TAILQ_FOREACH(c, &children, entry)
+		if (!c->reaped)
+			return 0;
+	return 1;
+}
+
+/* SIGTERM to every child still there, then SIGKILL after a grace time. */
+static void
+parent_stop_children(void)
+{
+	struct child	*c;
+	struct timespec	 start, now;
+	long		 waited_ms;
+
+	TAILQ_FOREACH(c, &children, entry)
+		if (!c->reaped)
+			kill(c->pid, SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		(void)parent_reap(1);
+		if (parent_all_reaped())
+			return;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited_ms = (now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited_ms >= SHUTDOWN_GRACE_MS)
+			break;
+		(void)proc_wait(NULL, 0, 50);
+	}
+	TAILQ_FOREACH(c, &children, entry) {
+		if (c->reaped)
+			continue;
+		log_warnx("%s (pid %d) did not stop, killing it", c->label,
+		    (int)c->pid);
+		kill(c->pid, SIGKILL);
+		if (waitpid(c->pid, NULL, 0) == c->pid)
+			c->reaped = 1;
+	}
+}
+
+/* Returns 0 when told to stop, 1 when a child was lost. */
+static int
+parent_loop(void)
+{
+	struct pollfd	 pfd[3 + CONF_MAX_NAMESPACES];
+	struct child	*polled[3 + CONF_MAX_NAMESPACES], *c;
+	size_t		 n, i;
+
+	for (;;) {
+		n = 0;
+		TAILQ_FOREACH(c, &children, entry) {
+			if (!c->chan_open)
+				continue;
+			polled[n] = c;
+			pfd[n].fd = c->ibuf.fd;
+			pfd[n].events = POLLIN;
+			if (c->ibuf.queued > 0)
+				pfd[n].events |= POLLOUT;
+			n++;
+		}
+		if (proc_wait(pfd, n, -1) == -1 && errno != EINTR)
+			fatal("poll");
+		if (proc_should_quit()) {
+			log_info("terminating on signal");
+			return 0;
+		}
+		for (i = 0; i < n; i++) {
+			c = polled[i];
+			if (pfd[i].revents & POLLOUT &&
+			    imsgbuf_write(&c->ibuf) == -1) {
+				parent_channel_lost(c);
+				return 1;
+			}
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			if (proc_channel_read(&c->ibuf, parent_child_msg,
+			    c) != 1) {
+				parent_channel_lost(c);
+				return 1;
+			}
+		}
+		if (proc_take_sighup())
+			log_info("SIGHUP: configuration reload is not "
+			    "supported yet; ignored");
+		if (proc_take_sigchld() && parent_reap(0) > 0)
+			return 1;
+	}
+}
+
+int
+parent_main(struct ntpd_conf *conf, const struct ntpd_opts *opts)
+{
+	uid_t	 uid;
+	gid_t	 gid;
+	int	 ctl_fd, lost;
+
+	parent_lookup_user(conf->user, &uid, &gid);
+	parent_check_chroot(conf->chroot_dir);
+	if ((ctl_fd = control_open(conf->socket_path)) == -1)
+		fatalx("cannot create the control socket %s",
+		    conf->socket_path);
+
+	if (!opts->foreground && daemon(0, 0) == -1) {
+		control_unlink(conf->socket_path);
+		fatal("daemon");
+	}
+	log_init(opts->foreground, opts->verbose, "ntpd");
+	proc_signals_init();
+	proc_set_title(PROC_PARENT, NULL);
+	log_info("ntpd %s starting: %d server process%s", NTPD_VERSION,
+	    config_count_netns(conf),
+	    config_count_netns(conf) == 1 ? "" : "es");
+
+	parent_start_children(conf, uid, gid, ctl_fd);
+	lost = parent_loop();
+	if (lost)
+		log_warnx("a child process was lost: shutting down");
+	parent_stop_children();
+	control_unlink(conf->socket_path);
+	log_info("stopped");
+	return lost ? 1 : 0;
+}
