@@ -62,10 +62,10 @@ struct parser {
 	int			 eof;
 	int			 errors;
 	struct ntpd_conf	*conf;
-	struct netns_cfg	*own;		/* "": listed at the end if used */
+	struct netns_cfg	*own;		/* "": listed at end if used */
 	struct netns_cfg	*block;		/* open namespace block */
-	int			 block_keep;	/* 0: dropped at "}" (bad header) */
-	int			 nest;		/* nested blocks being skipped */
+	int			 block_keep;	/* 0: dropped at "}" */
+	int			 nest;		/* nested blocks skipped */
 	int			 nnamed;	/* named namespaces listed */
 	int			 nsources;
 	int			 user_line;
@@ -596,6 +596,17 @@ one_arg(struct parser *p, const struct line *l, const char *what)
 	return l->tok[1].text;
 }
 
+/* A setting may be given once; reports and returns 1 on a second time. */
+static int
+already_set(struct parser *p, const struct line *l, int first_line)
+{
+	if (first_line == 0)
+		return 0;
+	conf_err(p, l->lineno, "\"%s\" already set on line %d",
+	    l->tok[0].text, first_line);
+	return 1;
+}
+
 static void
 parse_user(struct parser *p, const struct line *l)
 {
@@ -603,11 +614,8 @@ parse_user(struct parser *p, const struct line *l)
 
 	if ((s = one_arg(p, l, "a user name")) == NULL)
 		return;
-	if (p->user_line != 0) {
-		conf_err(p, l->lineno, "\"user\" already set on line %d",
-		    p->user_line);
+	if (already_set(p, l, p->user_line))
 		return;
-	}
 	if (!valid_user(s)) {
 		conf_err(p, l->lineno, "invalid user name \"%s\" (1 to %d of "
 		    "A-Z a-z 0-9 _ . -, not starting with -)", s,
@@ -625,11 +633,8 @@ parse_socket(struct parser *p, const struct line *l)
 
 	if ((s = one_arg(p, l, "a path")) == NULL)
 		return;
-	if (p->socket_line != 0) {
-		conf_err(p, l->lineno, "\"socket\" already set on line %d",
-		    p->socket_line);
+	if (already_set(p, l, p->socket_line))
 		return;
-	}
 	if (s[0] != '/') {
 		conf_err(p, l->lineno, "socket path \"%s\" is not absolute",
 		    s);
@@ -651,11 +656,8 @@ parse_chroot(struct parser *p, const struct line *l)
 
 	if ((s = one_arg(p, l, "a directory")) == NULL)
 		return;
-	if (p->chroot_line != 0) {
-		conf_err(p, l->lineno, "\"chroot\" already set on line %d",
-		    p->chroot_line);
+	if (already_set(p, l, p->chroot_line))
 		return;
-	}
 	if (s[0] != '/') {
 		conf_err(p, l->lineno, "chroot directory \"%s\" is not "
 		    "absolute", s);

@@ -273,7 +273,8 @@ control_dispatch(const struct pollfd *pfd, size_t n)
 		drop = 0;
 		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
 			drop = control_read(c) == -1;
-		if (!drop && c->ibuf.queued > 0 && imsgbuf_write(&c->ibuf) == -1)
+		if (!drop && c->ibuf.queued > 0 &&
+		    imsgbuf_write(&c->ibuf) == -1)
 			drop = 1;
 		if (!drop && c->answered && c->ibuf.queued == 0)
 			drop = 1;

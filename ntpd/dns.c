@@ -31,26 +31,6 @@ dns_warm_resolver(void)
 		freeaddrinfo(res);
 }
 
-/* Nothing is sent to this process yet: anything that comes is logged. */
-static void
-dns_unexpected(struct imsg *imsg, void *peer)
-{
-	log_warnx("unexpected message %u from %s", imsg->hdr.type,
-	    (const char *)peer);
-}
-
-/* A channel closed by the parent or the engine means the daemon stops. */
-static void
-dns_dispatch(struct imsgbuf *ibuf, const char *peer)
-{
-	switch (proc_channel_read(ibuf, dns_unexpected, (void *)peer)) {
-	case 0:
-		exit(0);
-	case -1:
-		fatal("channel to %s", peer);
-	}
-}
-
 void
 dns_main(struct child_env *env)
 {
@@ -75,11 +55,11 @@ dns_main(struct child_env *env)
 		    imsgbuf_write(&parent_ibuf) == -1)
 			exit(0);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
-			dns_dispatch(&parent_ibuf, "parent");
+			proc_read_idle_channel(&parent_ibuf, "parent");
 		if (pfd[1].revents & POLLOUT &&
 		    imsgbuf_write(&engine_ibuf) == -1)
 			exit(0);
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
-			dns_dispatch(&engine_ibuf, "engine");
+			proc_read_idle_channel(&engine_ibuf, "engine");
 	}
 }

@@ -70,6 +70,7 @@ int		 proc_take_sighup(void);
 int		 proc_wait(struct pollfd *, nfds_t, int timeout_ms);
 int		 proc_channel_read(struct imsgbuf *,
 		    void (*)(struct imsg *, void *), void *);
+void		 proc_read_idle_channel(struct imsgbuf *, const char *peer);
 
 /* sandbox.c */
 int		 sandbox_apply(enum proc_role);

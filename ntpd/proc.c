@@ -94,9 +94,9 @@ proc_close_fds_except(const int *keep, size_t nkeep)
 static void
 proc_log_to_parent(int priority, const char *msg)
 {
-	unsigned char		 buf[sizeof(struct imsg_log_hdr) + LOG_LINE_MAX];
-	struct imsg_log_hdr	 hdr;
-	size_t			 len;
+	unsigned char	 buf[sizeof(struct imsg_log_hdr) + LOG_LINE_MAX];
+	struct imsg_log_hdr hdr;
+	size_t		 len;
 
 	if (log_ibuf == NULL)
 		return;
@@ -293,4 +293,27 @@ proc_channel_read(struct imsgbuf *ibuf,
 		imsg_free(&imsg);
 	}
 	return rc == -1 ? -1 : 1;
+}
+
+static void
+proc_unexpected(struct imsg *imsg, void *peer)
+{
+	log_warnx("unexpected message %u from the %s", imsg->hdr.type,
+	    (const char *)peer);
+}
+
+/*
+ * A child's channel on which nothing is expected yet: anything that comes
+ * is logged, and a closed channel (the parent or the engine is gone)
+ * ends this process.
+ */
+void
+proc_read_idle_channel(struct imsgbuf *ibuf, const char *peer)
+{
+	switch (proc_channel_read(ibuf, proc_unexpected, (void *)peer)) {
+	case 0:
+		exit(0);
+	case -1:
+		fatal("channel to the %s", peer);
+	}
 }

@@ -52,7 +52,7 @@ static int
 server_bind(const struct sockaddr *sa, socklen_t salen)
 {
 	char	 buf[ADDR_STRLEN];
-	int	 fd, on = 1;
+	int	 fd, on = 1, saved_errno;
 
 	fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 	    0);
@@ -63,9 +63,10 @@ server_bind(const struct sockaddr *sa, socklen_t salen)
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		fatal("setsockopt IPV6_V6ONLY");
 	if (bind(fd, sa, salen) == -1) {
-		log_warn("bind %s",
-		    addr_format(sa, buf, sizeof(buf)));
+		saved_errno = errno;
+		log_warn("bind %s", addr_format(sa, buf, sizeof(buf)));
 		close(fd);
+		errno = saved_errno;
 		return -1;
 	}
 	log_info("listening on %s",
@@ -81,53 +82,49 @@ server_add_socket(int fd)
 	socks[nsocks++] = fd;
 }
 
+static void
+server_listen_on(const struct sockaddr_storage *ss, socklen_t sslen,
+    int optional, const char *ns)
+{
+	int	 fd;
+
+	if ((fd = server_bind((const struct sockaddr *)ss, sslen)) != -1) {
+		server_add_socket(fd);
+		return;
+	}
+	if (optional && errno == EAFNOSUPPORT)
+		return;
+	fatalx("cannot listen in namespace %s", netns_display_name(ns));
+}
+
 /*
  * "listen on *" is every IPv4 and every IPv6 address; a namespace
- * without IPv6 still gets the IPv4 half.
+ * without IPv6 still gets the IPv4 half.  The parser has put the port
+ * into each specific address already.
  */
 static void
 server_listen(const struct netns_cfg *ns)
 {
 	struct listen_cfg	*l;
-	struct sockaddr_in	 sin;
-	struct sockaddr_in6	 sin6;
-	int			 fd;
+	struct sockaddr_storage	 ss;
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&ss;
 
 	TAILQ_FOREACH(l, &ns->listeners, entry) {
 		if (!l->wildcard) {
-			struct sockaddr_storage	 ss = l->ss;
-
-			if (ss.ss_family == AF_INET)
-				((struct sockaddr_in *)&ss)->sin_port =
-				    htons(l->port);
-			else
-				((struct sockaddr_in6 *)&ss)->sin6_port =
-				    htons(l->port);
-			fd = server_bind((struct sockaddr *)&ss, l->sslen);
-			if (fd == -1)
-				fatalx("cannot listen in namespace %s",
-				    netns_display_name(ns->name));
-			server_add_socket(fd);
+			server_listen_on(&l->ss, l->sslen, 0, ns->name);
 			continue;
 		}
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		sin.sin_port = htons(l->port);
-		sin.sin_addr.s_addr = htonl(INADDR_ANY);
-		if ((fd = server_bind((struct sockaddr *)&sin, sizeof(sin))) == -1)
-			fatalx("cannot listen in namespace %s",
-			    netns_display_name(ns->name));
-		server_add_socket(fd);
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		sin6.sin6_port = htons(l->port);
-		sin6.sin6_addr = in6addr_any;
-		if ((fd = server_bind((struct sockaddr *)&sin6, sizeof(sin6))) == -1) {
-			if (errno != EAFNOSUPPORT)
-				fatalx("cannot listen in namespace %s",
-				    netns_display_name(ns->name));
-		} else
-			server_add_socket(fd);
+		memset(&ss, 0, sizeof(ss));
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(l->port);
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		server_listen_on(&ss, sizeof(*sin), 0, ns->name);
+		memset(&ss, 0, sizeof(ss));
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(l->port);
+		sin6->sin6_addr = in6addr_any;
+		server_listen_on(&ss, sizeof(*sin6), 1, ns->name);
 	}
 }
 
@@ -147,26 +144,6 @@ server_drain(int fd)
 			return;
 		}
 		requests_dropped++;
-	}
-}
-
-/* Nothing is sent to this process yet: anything that comes is logged. */
-static void
-server_unexpected(struct imsg *imsg, void *peer)
-{
-	log_warnx("unexpected message %u from %s", imsg->hdr.type,
-	    (const char *)peer);
-}
-
-/* A channel closed by the parent or the engine means the daemon stops. */
-static void
-server_dispatch(struct imsgbuf *ibuf, const char *peer)
-{
-	switch (proc_channel_read(ibuf, server_unexpected, (void *)peer)) {
-	case 0:
-		exit(0);
-	case -1:
-		fatal("channel to %s", peer);
 	}
 }
 
@@ -202,12 +179,12 @@ server_main(struct child_env *env)
 		    imsgbuf_write(&parent_ibuf) == -1)
 			exit(0);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
-			server_dispatch(&parent_ibuf, "parent");
+			proc_read_idle_channel(&parent_ibuf, "parent");
 		if (pfd[1].revents & POLLOUT &&
 		    imsgbuf_write(&engine_ibuf) == -1)
 			exit(0);
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
-			server_dispatch(&engine_ibuf, "engine");
+			proc_read_idle_channel(&engine_ibuf, "engine");
 		for (i = 0; i < nsocks; i++)
 			if (pfd[2 + i].revents & POLLIN)
 				server_drain(socks[i]);

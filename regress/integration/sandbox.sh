@@ -8,6 +8,8 @@ make_netns a 10.250.1.1/32
 NS_A=$NETNS
 make_netns b 10.250.2.1/32 fd00:250:2::1/128
 NS_B=$NETNS
+make_netns c
+NS_C=$NETNS
 conf="$TMP/ntpd.conf"
 write_conf "$conf" \
 	'server 192.0.2.1' \
@@ -18,6 +20,9 @@ write_conf "$conf" \
 	"namespace $NS_B {" \
 	'	listen on 10.250.2.1 port 1123' \
 	'	listen on fd00:250:2::1 port 1123' \
+	'}' \
+	"namespace $NS_C {" \
+	'	listen on * port 1124' \
 	'}'
 start_daemon "$conf" "$TMP/log"
 parent=$DAEMON_PID
@@ -29,11 +34,12 @@ dns=$(child_pid "$parent" "ntpd: dns")
 srv_default=$(child_pid "$parent" "ntpd: server [default]")
 srv_a=$(child_pid "$parent" "ntpd: server [$NS_A]")
 srv_b=$(child_pid "$parent" "ntpd: server [$NS_B]")
+srv_c=$(child_pid "$parent" "ntpd: server [$NS_C]")
 check "process titles name every role" \
 	test -n "$engine" -a -n "$dns" -a -n "$srv_default" -a -n "$srv_a" \
-	-a -n "$srv_b"
-check "exactly five children" \
-	test "$(ps -o pid= --ppid "$parent" | wc -l)" -eq 5
+	-a -n "$srv_b" -a -n "$srv_c"
+check "exactly six children" \
+	test "$(ps -o pid= --ppid "$parent" | wc -l)" -eq 6
 
 check "parent runs as root" test "$(status_field "$parent" Uid)" = "0	0	0	0"
 # bit 25 of the bounding set is CAP_SYS_TIME: the test's own guard
@@ -41,7 +47,7 @@ capbnd=$(status_field "$parent" CapBnd)
 check "parent cannot change the clock in this test" \
 	test $(((0x$capbnd >> 25) & 1)) -eq 0
 
-for pid in $engine $dns $srv_default $srv_a $srv_b; do
+for pid in $engine $dns $srv_default $srv_a $srv_b $srv_c; do
 	comm=$(cat "/proc/$pid/comm")
 	check "$comm: uid is _ntp in all four slots" \
 		test "$(status_field "$pid" Uid)" = \
@@ -59,7 +65,7 @@ for pid in $engine $dns $srv_default $srv_a $srv_b; do
 	check "$comm: Seccomp: 2 (filter)" test "$(status_field "$pid" Seccomp)" = 2
 done
 
-for pid in $engine $srv_default $srv_a $srv_b; do
+for pid in $engine $srv_default $srv_a $srv_b $srv_c; do
 	check "$(cat "/proc/$pid/comm") (pid $pid): root is /var/empty" \
 		test "$(readlink "/proc/$pid/root")" = /var/empty
 done
@@ -82,6 +88,12 @@ check "server [$NS_A] bound 10.250.1.1:123 in $NS_A" \
 	sh -c "ip netns exec $NS_A ss -Hunlp | grep -q '10.250.1.1:123 .*pid=$srv_a'"
 check "server [$NS_B] bound both its addresses in $NS_B" \
 	sh -c "test \$(ip netns exec $NS_B ss -Hunlp | grep -c 'pid=$srv_b') -eq 2"
+check "server [$NS_C] listen on *: bound 0.0.0.0:1124" \
+	sh -c "ip netns exec $NS_C ss -Hunlp | grep -q ' 0.0.0.0:1124 .*pid=$srv_c,'"
+check "server [$NS_C] listen on *: bound [::]:1124" \
+	sh -c "ip netns exec $NS_C ss -Hunlp | grep -q ' \[::\]:1124 .*pid=$srv_c,'"
+check "server [$NS_C] listen on *: two sockets, no more" \
+	test "$(ip netns exec "$NS_C" ss -Hunlp | grep -c "pid=$srv_c,")" -eq 2
 check "default server bound 127.0.0.1:12123" \
 	sh -c "ss -Hunlp | grep -q '127.0.0.1:12123 .*pid=$srv_default'"
 check "the engine holds no UDP socket yet" \
@@ -89,7 +101,7 @@ check "the engine holds no UDP socket yet" \
 
 # ntpctl shows the same picture, and any local user may read it.
 "$NTPCTL" -S "$TMP/ntpd.sock" -s status >"$TMP/status"
-for pid in $parent $engine $dns $srv_default $srv_a $srv_b; do
+for pid in $parent $engine $dns $srv_default $srv_a $srv_b $srv_c; do
 	check "status lists pid $pid" grep -q " $pid " "$TMP/status"
 done
 check "status lists the source" grep -q "server   192.0.2.1" "$TMP/status"
@@ -103,7 +115,7 @@ kill -TERM "$parent"
 wait_exit "$parent" 5
 check "SIGTERM: the daemon exits with status 0 (got $EXIT_STATUS)" \
 	test "$EXIT_STATUS" = 0
-for pid in $engine $dns $srv_default $srv_a $srv_b; do
+for pid in $engine $dns $srv_default $srv_a $srv_b $srv_c; do
 	check "SIGTERM: child $pid is gone" gone "$pid"
 done
 check "SIGTERM: the control socket is removed" test ! -e "$TMP/ntpd.sock"

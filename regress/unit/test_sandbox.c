@@ -40,7 +40,7 @@ struct probe {
 	enum proc_role	 role;
 	const char	*what;
 	probe_fn	 fn;
-	probe_fn	 setup;		/* before the filter, as in the daemon */
+	probe_fn	 setup;		/* before the filter, as in ntpd */
 };
 
 static int
@@ -433,19 +433,23 @@ need_soft_failures(void)
 static const struct probe needed[] = {
 	{ PROC_ENGINE, "imsg with a descriptor", need_imsg_with_fd,
 	    channels_setup },
-	{ PROC_ENGINE, "memory, clocks, randomness", need_memory_time_random, NULL },
+	{ PROC_ENGINE, "memory, clocks, randomness", need_memory_time_random,
+	    NULL },
 	{ PROC_ENGINE, "udp client socket", need_udp_client, NULL },
 	{ PROC_SERVER, "imsg with a descriptor", need_imsg_with_fd,
 	    channels_setup },
 	{ PROC_SERVER, "udp socket I/O", need_server_socket_io,
 	    server_sockets_setup },
-	{ PROC_SERVER, "memory, clocks, randomness", need_memory_time_random, NULL },
+	{ PROC_SERVER, "memory, clocks, randomness", need_memory_time_random,
+	    NULL },
 	{ PROC_DNS, "imsg with a descriptor", need_imsg_with_fd,
 	    channels_setup },
-	{ PROC_DNS, "memory, clocks, randomness", need_memory_time_random, NULL },
+	{ PROC_DNS, "memory, clocks, randomness", need_memory_time_random,
+	    NULL },
 	{ PROC_DNS, "getaddrinfo from /etc/hosts", need_resolver, NULL },
 	{ PROC_DNS, "read-only open", need_read_only_open, NULL },
-	{ PROC_DNS, "errno for the resolver's probes", need_soft_failures, NULL },
+	{ PROC_DNS, "errno for the resolver's probes", need_soft_failures,
+	    NULL },
 };
 
 START_TEST(test_needed)
