@@ -95,7 +95,10 @@ integration-check: all
 check-sanitize: deps
 	$(MAKE) O=build-sanitize SANITIZE=1 unit-check
 
-demo: deps all
+# deps first, then a fresh make: the flags above come from pkg-config,
+# which deps may just have installed.
+demo: deps
+	$(MAKE) all
 	@O=$(O) regress/demo/demo
 
 deps:
