@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "imsg.h"
+#include "log.h"
 #include "ntpd.h"
 
 /* A probe returns 0 when what it tried worked as the role needs. */
@@ -481,6 +482,16 @@ START_TEST(test_engine_accepts_control)
 }
 END_TEST
 
+static char	 logged[LOG_LINE_MAX];
+
+static void
+capture_log(int priority, const char *msg)
+{
+	(void)priority;
+	if (logged[0] == '\0')
+		strlcpy(logged, msg, sizeof(logged));
+}
+
 /* A role without a filter of its own must not get a permissive one. */
 START_TEST(test_parent_has_no_filter)
 {
@@ -489,8 +500,13 @@ START_TEST(test_parent_has_no_filter)
 
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
-	if (pid == 0)
-		_exit(sandbox_apply(PROC_PARENT) == -1 ? 0 : 1);
+	if (pid == 0) {
+		log_set_sink(capture_log);
+		if (sandbox_apply(PROC_PARENT) != -1)
+			_exit(1);
+		_exit(strcmp(logged, "no seccomp filter for the parent") == 0 ?
+		    0 : 2);
+	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
