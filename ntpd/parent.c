@@ -384,38 +384,67 @@ parent_all_reaped(void)
 	return 1;
 }
 
-/* SIGTERM to every child still there, then SIGKILL after a grace time. */
-static void
-parent_stop_children(void)
+/* Reap what has ended, for up to ms milliseconds; 1 when all are gone. */
+static int
+parent_wait_children(long ms)
 {
-	struct child	*c;
 	struct timespec	 start, now;
-	long		 waited_ms;
 
-	TAILQ_FOREACH(c, &children, entry)
-		if (!c->reaped)
-			kill(c->pid, SIGTERM);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		(void)parent_reap(1);
 		if (parent_all_reaped())
-			return;
+			return 1;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		waited_ms = (now.tv_sec - start.tv_sec) * 1000 +
-		    (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (waited_ms >= SHUTDOWN_GRACE_MS)
-			break;
-		(void)proc_wait(NULL, 0, 50);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 >= ms)
+			return 0;
+		(void)proc_wait(NULL, 0, 20);
 	}
+}
+
+static void
+parent_signal_child(struct child *c, int sig)
+{
+	if (kill(c->pid, sig) == -1 && errno != ESRCH)
+		log_warn("cannot signal %s (pid %d)", c->label, (int)c->pid);
+}
+
+/*
+ * Stop every child still there.  Closing its channel stops a child even
+ * where no signal can reach it (the children exit when the parent's
+ * channel closes); SIGKILL follows after a grace time.  Every wait is
+ * bounded: the parent never hangs on a child.
+ */
+static void
+parent_stop_children(void)
+{
+	struct child	*c;
+
+	TAILQ_FOREACH(c, &children, entry) {
+		if (c->reaped)
+			continue;
+		parent_signal_child(c, SIGTERM);
+		if (c->chan_open) {
+			(void)proc_channel_read(&c->ibuf, parent_child_msg, c);
+			parent_close_channel(c);
+		}
+	}
+	if (parent_wait_children(SHUTDOWN_GRACE_MS))
+		return;
 	TAILQ_FOREACH(c, &children, entry) {
 		if (c->reaped)
 			continue;
 		log_warnx("%s (pid %d) did not stop, killing it", c->label,
 		    (int)c->pid);
-		kill(c->pid, SIGKILL);
-		if (waitpid(c->pid, NULL, 0) == c->pid)
-			c->reaped = 1;
+		parent_signal_child(c, SIGKILL);
 	}
+	if (parent_wait_children(1000))
+		return;
+	TAILQ_FOREACH(c, &children, entry)
+		if (!c->reaped)
+			log_warnx("%s (pid %d) is still there; leaving it",
+			    c->label, (int)c->pid);
 }
 
 /* Returns 0 when told to stop, 1 when a child was lost. */

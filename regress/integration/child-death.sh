@@ -75,4 +75,27 @@ kill -TERM "$first"
 wait_exit "$first" 5
 check "the first daemon stops cleanly (status $EXIT_STATUS)" \
 	test "$EXIT_STATUS" = 0
+
+# A parent that cannot signal its children (no CAP_KILL, they run as
+# _ntp) must still stop them, by closing their channels, and not hang.
+setpriv --bounding-set=-sys_time,-kill "$NTPD" -d -f "$conf" \
+	>"$TMP/log.nokill" 2>&1 &
+nokill=$!
+DAEMON_PIDS="$DAEMON_PIDS $nokill"
+i=0
+while ! "$NTPCTL" -S "$TMP/ntpd.sock" -s status >/dev/null 2>&1 && [ $i -lt 100 ]; do
+	i=$((i + 1))
+	sleep 0.05
+done
+children=$(ps -o pid= --ppid "$nokill" | tr '\n' ' ')
+kill -TERM "$nokill"
+wait_exit "$nokill" 10
+check "without CAP_KILL: the daemon still stops, status 0 (got $EXIT_STATUS)" \
+	test "$EXIT_STATUS" = 0
+check "without CAP_KILL: the failed signals are logged" \
+	grep -q "cannot signal engine (pid [0-9]*): Operation not permitted" \
+	"$TMP/log.nokill"
+for pid in $children; do
+	check "without CAP_KILL: child $pid is gone" gone "$pid"
+done
 finish
