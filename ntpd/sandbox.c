@@ -179,8 +179,10 @@ server_rules(scmp_filter_ctx ctx)
 /*
  * glibc's resolver reads /etc/hosts, /etc/resolv.conf and friends when
  * they change, so files may be opened, for reading only.  It probes the
- * nscd socket (AF_UNIX) and may try to load an NSS module (executable
- * mapping); both fail cleanly with EACCES and the resolver carries on.
+ * nscd socket (AF_UNIX), asks the kernel for the local addresses over
+ * netlink to sort several answers (RFC 6724), and may try to load an NSS
+ * module (executable mapping); all three fail cleanly with EACCES and
+ * the resolver carries on without them.
  */
 static int
 dns_rules(scmp_filter_ctx ctx)
@@ -194,7 +196,9 @@ dns_rules(scmp_filter_ctx ctx)
 	    allow_socket(ctx, AF_INET6, SOCK_STREAM) == -1)
 		return -1;
 	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0)
+	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX)) != 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK)) != 0)
 		return -1;
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 	    SCMP_A2(SCMP_CMP_MASKED_EQ, OPEN_WRITE_MASK, O_RDONLY)) != 0)

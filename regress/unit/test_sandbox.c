@@ -8,12 +8,14 @@
  * without CAP_SYS_TIME: a broken filter can never move the real clock.
  */
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timex.h>
 #include <sys/un.h>
+#include <linux/netlink.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -408,6 +410,49 @@ need_resolver(void)
 	return 0;
 }
 
+/*
+ * A name with several addresses makes glibc sort them (RFC 6724), for
+ * which it asks the kernel for the local addresses over netlink.  The
+ * name comes from a hosts file of the test's own, bind-mounted over
+ * /etc/hosts in a private mount namespace: no query leaves the machine
+ * and the real file is untouched.
+ */
+static int
+multi_hosts_setup(void)
+{
+	char	 path[] = "/tmp/ntpd-test-hosts.XXXXXX";
+	int	 fd, rc = -1;
+
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	if (dprintf(fd, "127.0.0.2 ntpd-test-multi\n"
+	    "127.0.0.3 ntpd-test-multi\n") > 0 &&
+	    unshare(CLONE_NEWNS) == 0 &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 &&
+	    mount(path, "/etc/hosts", NULL, MS_BIND, NULL) == 0)
+		rc = 0;
+	close(fd);
+	unlink(path);
+	return rc;
+}
+
+static int
+need_resolver_sorting(void)
+{
+	struct addrinfo	 hints, *res, *ai;
+	int		 n = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_DGRAM;
+	if (getaddrinfo("ntpd-test-multi", "123", &hints, &res) != 0)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		n++;
+	freeaddrinfo(res);
+	return n == 2 ? 0 : -1;
+}
+
 static int
 need_read_only_open(void)
 {
@@ -423,6 +468,9 @@ static int
 need_soft_failures(void)
 {
 	if (socket(AF_UNIX, SOCK_STREAM, 0) != -1 || errno != EACCES)
+		return -1;
+	if (socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE) != -1 ||
+	    errno != EACCES)
 		return -1;
 	if (mmap(NULL, 4096, PROT_READ | PROT_EXEC,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED ||
@@ -448,6 +496,8 @@ static const struct probe needed[] = {
 	{ PROC_DNS, "memory, clocks, randomness", need_memory_time_random,
 	    NULL },
 	{ PROC_DNS, "getaddrinfo from /etc/hosts", need_resolver, NULL },
+	{ PROC_DNS, "getaddrinfo with several answers", need_resolver_sorting,
+	    multi_hosts_setup },
 	{ PROC_DNS, "read-only open", need_read_only_open, NULL },
 	{ PROC_DNS, "errno for the resolver's probes", need_soft_failures,
 	    NULL },
