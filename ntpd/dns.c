@@ -38,7 +38,8 @@ dns_main(struct child_env *env)
 
 	imsgbuf_init(&parent_ibuf, env->parent_fd);
 	imsgbuf_init(&engine_ibuf, env->engine_fd);
-	proc_child_init(PROC_DNS, NULL, &parent_ibuf);
+	proc_child_init(PROC_DNS, NULL, &parent_ibuf,
+	    env->parent_pid);
 	dns_warm_resolver();
 	proc_drop_privileges(PROC_DNS, env->uid, env->gid, NULL);
 

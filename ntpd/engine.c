@@ -240,7 +240,8 @@ engine_main(struct child_env *env)
 	conf = env->conf;
 	nservers = config_count_netns(conf);
 	imsgbuf_init(&parent_ibuf, env->parent_fd);
-	proc_child_init(PROC_ENGINE, NULL, &parent_ibuf);
+	proc_child_init(PROC_ENGINE, NULL, &parent_ibuf,
+	    env->parent_pid);
 	clock_gettime(CLOCK_BOOTTIME, &started);
 	control_init(env->ctl_fd);
 	proc_drop_privileges(PROC_ENGINE, env->uid, env->gid, conf->chroot_dir);

@@ -59,10 +59,9 @@ const char	*proc_role_name(enum proc_role);
 void		 proc_set_title(enum proc_role, const char *netns);
 void		 proc_close_fds_except(const int *keep, size_t nkeep);
 void		 proc_child_init(enum proc_role, const char *netns,
-		    struct imsgbuf *parent_ibuf);
+		    struct imsgbuf *parent_ibuf, pid_t parent);
 void		 proc_drop_privileges(enum proc_role, uid_t, gid_t,
 		    const char *chroot_dir);
-void		 proc_watch_parent(pid_t parent);
 void		 proc_signals_init(void);
 int		 proc_should_quit(void);
 int		 proc_take_sigchld(void);
@@ -83,6 +82,7 @@ struct child_env {
 	int			 parent_fd;	/* channel to the parent */
 	int			 engine_fd;	/* dns, server: to the engine */
 	int			 ctl_fd;	/* engine: control socket */
+	pid_t			 parent_pid;	/* the parent, before the fork */
 	struct netns_cfg	*netns;		/* server: its namespace */
 };
 

@@ -199,6 +199,7 @@ parent_start_children(struct ntpd_conf *conf, uid_t uid, gid_t gid,
 	env.conf = conf;
 	env.uid = uid;
 	env.gid = gid;
+	env.parent_pid = getpid();
 
 	engine = parent_new_child(PROC_ENGINE, NULL);
 	(void)parent_fork(engine, &env, ctl_fd);

@@ -22,6 +22,7 @@ static volatile sig_atomic_t	 sig_chld;
 static volatile sig_atomic_t	 sig_hup;
 static sigset_t			 wait_mask;	/* unblocked while waiting */
 static struct imsgbuf		*log_ibuf;
+static pid_t			 parent_pid;	/* as the parent knew itself */
 
 const char *
 proc_role_name(enum proc_role role)
@@ -196,14 +197,17 @@ proc_wait(struct pollfd *pfd, nfds_t npfd, int timeout_ms)
 	return ppoll(pfd, npfd, tsp, &wait_mask);
 }
 
-/* Die with the parent: a child must never outlive the daemon. */
-void
-proc_watch_parent(pid_t parent)
+/*
+ * Die with the parent: a child must never outlive the daemon.  The pid
+ * to compare with is the one the parent had before the fork, so that a
+ * parent that died even before the child ran is noticed too.
+ */
+static void
+proc_watch_parent(void)
 {
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_PDEATHSIG)");
-	/* The parent may have died before the line above. */
-	if (getppid() != parent)
+	if (getppid() != parent_pid)
 		_exit(0);
 }
 
@@ -218,7 +222,6 @@ void
 proc_drop_privileges(enum proc_role role, uid_t uid, gid_t gid,
     const char *chroot_dir)
 {
-	pid_t	 parent = getppid();
 	uid_t	 ruid, euid, suid;
 	gid_t	 rgid, egid, sgid;
 
@@ -244,7 +247,7 @@ proc_drop_privileges(enum proc_role role, uid_t uid, gid_t gid,
 		fatalx("privilege drop left other ids behind");
 	if (setresuid(0, 0, 0) != -1)
 		fatalx("privilege drop failed: root could be regained");
-	proc_watch_parent(parent);
+	proc_watch_parent();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		fatal("prctl(PR_SET_NO_NEW_PRIVS)");
 	if (sandbox_apply(role) == -1)
@@ -259,8 +262,9 @@ proc_drop_privileges(enum proc_role role, uid_t uid, gid_t gid,
  */
 void
 proc_child_init(enum proc_role role, const char *netns,
-    struct imsgbuf *parent_ibuf)
+    struct imsgbuf *parent_ibuf, pid_t parent)
 {
+	parent_pid = parent;
 	if (setpgid(0, 0) == -1)
 		fatal("setpgid");
 	proc_set_title(role, netns);

@@ -155,7 +155,8 @@ server_main(struct child_env *env)
 
 	imsgbuf_init(&parent_ibuf, env->parent_fd);
 	imsgbuf_init(&engine_ibuf, env->engine_fd);
-	proc_child_init(PROC_SERVER, env->netns->name, &parent_ibuf);
+	proc_child_init(PROC_SERVER, env->netns->name, &parent_ibuf,
+	    env->parent_pid);
 	if (env->netns->name[0] != '\0')
 		server_enter_netns(env->netns->name);
 	server_listen(env->netns);
