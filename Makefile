@@ -47,7 +47,7 @@ NTPCTL_OBJS	:= $(NTPCTL_SRCS:%.c=$(O)/obj/%.o)
 # Everything of ntpd except main(), for the unit tests to link against.
 NTPD_LIB_OBJS	:= $(filter-out $(O)/obj/ntpd/ntpd.o,$(NTPD_OBJS))
 
-UNIT_TESTS	:= test_imsg test_config test_addr test_sandbox
+UNIT_TESTS	:= test_imsg test_log test_config test_addr test_sandbox
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/regress/%)
 CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 

@@ -3,6 +3,7 @@
  * syslog; a jailed child installs a sink that passes each line to the
  * parent, which labels it with the child's role and writes it.
  */
+#include <sys/stat.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,19 +11,42 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
 static int		 log_foreground = 1;
+static int		 log_journal;	/* stderr is systemd's journal */
 static int		 log_verbose;
 static const char	*log_procname;
 static log_sink_fn	 log_sink;
+
+/*
+ * Under systemd, stderr may be a stream to the journal, which then
+ * reads a "<N>" prefix as the line's priority (sd-daemon(3)).  It is
+ * the journal when JOURNAL_STREAM names stderr's device and inode.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char		*env = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+	char			 end;
+
+	if (env == NULL ||
+	    sscanf(env, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return st.st_dev == dev && st.st_ino == ino;
+}
 
 void
 log_init(int foreground, int verbose, const char *ident)
 {
 	log_foreground = foreground;
 	log_verbose = verbose;
+	log_journal = foreground && stderr_is_journal();
 	if (!foreground)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	tzset();
@@ -55,6 +79,10 @@ log_get_verbose(void)
 void
 log_emit(int priority, const char *msg)
 {
+	if (log_journal) {
+		fprintf(stderr, "<%d>%s\n", priority, msg);
+		return;
+	}
 	if (log_foreground) {
 		fprintf(stderr, "%s\n", msg);
 		return;
