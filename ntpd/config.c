@@ -923,6 +923,10 @@ parse_namespace(struct parser *p, const struct line *l)
 		conf_err(p, l->lineno, "invalid namespace name \"%s\" (1 to "
 		    "%d of A-Z a-z 0-9 _ . -, not starting with -, not . or "
 		    "..)", name, NETNS_NAME_LEN);
+	else if (strcmp(name, "default") == 0)
+		/* Titles, logs and status call the daemon's own that. */
+		conf_err(p, l->lineno, "namespace name \"default\" is "
+		    "reserved for the daemon's own namespace");
 	else if (l->ntok < 3)
 		conf_err(p, l->lineno, "\"namespace %s\" needs \"{\" at the "
 		    "end of the line", name);

@@ -963,6 +963,8 @@ static const struct err_case err_cases[] = {
 	    { L1 "unexpected \"listen\" after \"{\"" } },
 	{ "namespace blue {}\n", 0, { L1 "unexpected \"}\" after \"{\"",
 	    L1 "namespace block opened on line 1 is not closed" } },
+	{ "namespace default {\nlisten on *\n}\n", 0, { L1 "namespace name "
+	    "\"default\" is reserved for the daemon's own namespace" } },
 	{ "namespace -x {\nlisten on *\n}\n", 0, { L1 BAD_NETNS("-x") } },
 	{ "namespace . {\nlisten on *\n}\n", 0, { L1 BAD_NETNS(".") } },
 	{ "namespace .. {\nlisten on *\n}\n", 0, { L1 BAD_NETNS("..") } },
