@@ -54,7 +54,8 @@ CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 # Keep test objects: a test binary's own object is not an intermediate.
 .SECONDARY:
 
-.PHONY: all check unit-check integration-check check-sanitize demo deps \
+.PHONY: all check unit-check integration-check check-man check-sanitize \
+	demo deps \
 	install uninstall clean lint
 
 all: $(O)/ntpd $(O)/ntpctl
@@ -77,9 +78,15 @@ $(O)/regress/test_%: $(O)/obj/regress/unit/test_%.o $(NTPD_LIB_OBJS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 
+MANPAGES	:= ntpd/ntpd.8 ntpd/ntpd.conf.5 ntpctl/ntpctl.8
+
 check: deps
 	$(MAKE) unit-check
 	$(MAKE) integration-check
+	$(MAKE) check-man
+
+check-man:
+	mandoc -Tlint -Wwarning $(MANPAGES)
 
 # As root, the unit tests run without CAP_SYS_TIME: whatever a test does,
 # it cannot move this machine's clock.
