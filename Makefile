@@ -73,6 +73,11 @@ $(O)/ntpd: $(NTPD_OBJS) $(O)/libcommon.a
 $(O)/ntpctl: $(NTPCTL_OBJS) $(O)/libcommon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
+# A raw control-socket client for the integration tests.
+$(O)/regress/ctlraw: $(O)/obj/regress/integration/ctlraw.o $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(O)/regress/test_%: $(O)/obj/regress/unit/test_%.o $(NTPD_LIB_OBJS) \
     $(O)/libcommon.a
 	@mkdir -p $(dir $@)
@@ -96,7 +101,7 @@ CLOCK_GUARD	:= $(shell [ "$$(id -u)" -eq 0 ] && \
 unit-check: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(CLOCK_GUARD) $$t; done
 
-integration-check: all
+integration-check: all $(O)/regress/ctlraw
 	@O=$(O) regress/integration/run-all
 
 check-sanitize: deps
