@@ -23,6 +23,7 @@ main(int argc, char *argv[], char *envp[])
 	struct ntpd_conf	*conf;
 	int			 ch;
 
+	proc_title_init(argc, argv);
 	setproctitle_init(argc, argv, envp);
 	memset(&opts, 0, sizeof(opts));
 	opts.conf_path = NTPD_CONF_PATH;

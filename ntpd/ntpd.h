@@ -56,6 +56,7 @@ int		 parent_main(struct ntpd_conf *, const struct ntpd_opts *);
 
 /* proc.c */
 const char	*proc_role_name(enum proc_role);
+void		 proc_title_init(int argc, char *argv[]);
 void		 proc_set_title(enum proc_role, const char *netns);
 void		 proc_close_fds_except(const int *keep, size_t nkeep);
 void		 proc_child_init(enum proc_role, const char *netns,

@@ -22,6 +22,7 @@ static volatile sig_atomic_t	 sig_chld;
 static volatile sig_atomic_t	 sig_hup;
 static sigset_t			 wait_mask;	/* unblocked while waiting */
 static struct imsgbuf		*log_ibuf;
+static int			 title_min_len;
 static pid_t			 parent_pid;	/* as the parent knew itself */
 
 const char *
@@ -40,16 +41,36 @@ proc_role_name(enum proc_role role)
 	return "unknown";
 }
 
+/*
+ * libbsd marks a title shorter than the original command line with a
+ * '.' where that line used to end, which ps then shows ("ntpd: dns   .").
+ * Padding the title with blanks to that length avoids the mark; ps does
+ * not show trailing blanks.  Called from main() before setproctitle_init.
+ */
+void
+proc_title_init(int argc, char *argv[])
+{
+	if (argc > 0)
+		title_min_len = (int)(argv[argc - 1] +
+		    strlen(argv[argc - 1]) - argv[0]);
+}
+
 /* "ntpd: engine" in ps, "ntpd-engine" in /proc/PID/comm. */
 void
 proc_set_title(enum proc_role role, const char *netns)
 {
+	char	 title[NETNS_NAME_MAX + 32];
 	char	 comm[16];
+	int	 pad;
 
 	if (role == PROC_SERVER)
-		setproctitle("server [%s]", netns_display_name(netns));
+		snprintf(title, sizeof(title), "server [%s]",
+		    netns_display_name(netns));
 	else
-		setproctitle("%s", proc_role_name(role));
+		strlcpy(title, proc_role_name(role), sizeof(title));
+	/* "ntpd: " is prepended by setproctitle. */
+	pad = title_min_len - (int)strlen(title) - 6;
+	setproctitle("%s%*s", title, pad > 0 ? pad : 0, "");
 	if (role == PROC_PARENT)
 		return;
 	snprintf(comm, sizeof(comm), "ntpd-%s", proc_role_name(role));

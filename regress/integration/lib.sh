@@ -121,7 +121,7 @@ wait_exit() {
 # child_pid PARENT TITLE: the pid of the child whose title is TITLE.
 child_pid() {
 	for p in $(ps -o pid= --ppid "$1"); do
-		if [ "$(tr '\0' ' ' <"/proc/$p/cmdline" | sed 's/ *$//; s/ *\.$//')" = "$2" ]; then
+		if [ "$(tr '\0' ' ' <"/proc/$p/cmdline" | sed 's/ *$//')" = "$2" ]; then
 			echo "$p"
 			return 0
 		fi
