@@ -13,6 +13,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <limits.h>
 #include <stdarg.h>
@@ -137,13 +138,28 @@ static void	close_block(struct parser *, int);
 static void	parse_close(struct parser *, const struct line *);
 static const struct keyword *find_keyword(const char *);
 static void	parse_statement(struct parser *, const struct line *);
+static void	serve_init(struct serve_cfg *, int global);
+static void	serve_free(struct serve_cfg *);
+static struct serve_cfg *scope_serve(struct parser *);
+static int	parse_decimal(const char *, double, double, double *);
+static int	add_rule(struct parser *, const struct line *,
+		    const struct cidr *, int, int);
+static void	parse_acl(struct parser *, const struct line *, int);
+static void	parse_allow(struct parser *, const struct line *);
+static void	parse_deny(struct parser *, const struct line *);
+static void	parse_ratelimit(struct parser *, const struct line *);
+static void	parse_local(struct parser *, const struct line *);
 
 /* Statements, in alphabetical order; looked up linearly. */
 static const struct keyword keywords[] = {
+	{ "allow",	IN_TOP | IN_NETNS,	parse_allow },
 	{ "chroot",	IN_TOP,			parse_chroot },
+	{ "deny",	IN_TOP | IN_NETNS,	parse_deny },
 	{ "listen",	IN_TOP | IN_NETNS,	parse_listen },
+	{ "local",	IN_TOP | IN_NETNS,	parse_local },
 	{ "namespace",	IN_TOP | IN_NETNS,	parse_namespace },
 	{ "pool",	IN_TOP,			parse_servers },
+	{ "ratelimit",	IN_TOP | IN_NETNS,	parse_ratelimit },
 	{ "server",	IN_TOP,			parse_server },
 	{ "servers",	IN_TOP,			parse_servers },
 	{ "socket",	IN_TOP,			parse_socket },
@@ -953,6 +969,7 @@ parse_namespace(struct parser *p, const struct line *l)
 		return;
 	}
 	TAILQ_INIT(&ns->listeners);
+	serve_init(&ns->serve, 0);
 	ns->lineno = l->lineno;
 	if (ok) {
 		strlcpy(ns->name, name, sizeof(ns->name));
@@ -974,6 +991,7 @@ free_netns(struct netns_cfg *ns)
 		TAILQ_REMOVE(&ns->listeners, lc, entry);
 		free(lc);
 	}
+	serve_free(&ns->serve);
 	free(ns);
 }
 
@@ -1051,6 +1069,288 @@ parse_statement(struct parser *p, const struct line *l)
 	kw->parse(p, l);
 }
 
+/*
+ * Serving policy: allow, deny, ratelimit, local stratum.  At the top
+ * level they are global; inside a namespace block they are that
+ * namespace's own.
+ */
+
+static void
+serve_init(struct serve_cfg *sc, int global)
+{
+	TAILQ_INIT(&sc->rules);
+	memset(&sc->policy, 0, sizeof(sc->policy));
+	sc->ratelimit_line = 0;
+	sc->local_line = 0;
+	if (!global)
+		return;
+	sc->policy.rate = RATELIMIT_DEFAULT_RATE;
+	sc->policy.burst = RATELIMIT_DEFAULT_BURST;
+	sc->policy.clients = RATELIMIT_DEFAULT_CLIENTS;
+}
+
+static void
+serve_free(struct serve_cfg *sc)
+{
+	struct acl_rule_cfg	*r;
+
+	while ((r = TAILQ_FIRST(&sc->rules)) != NULL) {
+		TAILQ_REMOVE(&sc->rules, r, entry);
+		free(r);
+	}
+}
+
+/* The policy the statement being parsed belongs to. */
+static struct serve_cfg *
+scope_serve(struct parser *p)
+{
+	return p->block != NULL ? &p->block->serve : &p->conf->serve;
+}
+
+/*
+ * A plain decimal number ("2", "0.5", "16"): digits with at most one
+ * point, no sign, no exponent, within [min, max].  Returns 0 or -1.
+ */
+static int
+parse_decimal(const char *s, double min, double max, double *res)
+{
+	size_t	 i, digits = 0, points = 0;
+	double	 v;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (is_digit(s[i]))
+			digits++;
+		else if (s[i] == '.')
+			points++;
+		else
+			return -1;
+	}
+	if (digits == 0 || points > 1 || i > 16)
+		return -1;
+	v = strtod(s, NULL);
+	if (!(v >= min && v <= max))
+		return -1;
+	*res = v;
+	return 0;
+}
+
+static int
+add_rule(struct parser *p, const struct line *l, const struct cidr *prefix,
+    int allow, int kod)
+{
+	struct serve_cfg	*sc = scope_serve(p);
+	struct acl_rule_cfg	*r;
+	char			 buf[ADDR_STRLEN];
+	int			 n = 0;
+
+	TAILQ_FOREACH(r, &sc->rules, entry) {
+		if (r->prefix.family == prefix->family &&
+		    r->prefix.prefixlen == prefix->prefixlen &&
+		    memcmp(r->prefix.addr, prefix->addr,
+		    sizeof(prefix->addr)) == 0) {
+			if (inet_ntop(prefix->family, prefix->addr, buf,
+			    sizeof(buf)) == NULL)
+				strlcpy(buf, "?", sizeof(buf));
+			conf_err(p, l->lineno, "a rule for %s/%u is already "
+			    "on line %d", buf, prefix->prefixlen, r->lineno);
+			return -1;
+		}
+		n++;
+	}
+	if (n >= CONF_MAX_RULES) {
+		conf_err(p, l->lineno, "too many allow and deny rules (max "
+		    "%d)", CONF_MAX_RULES);
+		return -1;
+	}
+	if ((r = conf_calloc(p, l->lineno, sizeof(*r))) == NULL)
+		return -1;
+	r->prefix = *prefix;
+	r->allow = allow;
+	r->kod = kod;
+	r->lineno = l->lineno;
+	TAILQ_INSERT_TAIL(&sc->rules, r, entry);
+	return 0;
+}
+
+/*
+ * allow PREFIX|all
+ * deny PREFIX|all [kod]
+ * "all" is 0.0.0.0/0 and ::/0.
+ */
+static void
+parse_acl(struct parser *p, const struct line *l, int allow)
+{
+	const char	*what = l->tok[0].text;
+	struct cidr	 prefix;
+	int		 kod = 0;
+
+	if (l->ntok < 2 || l->tok[1].type != TOK_WORD) {
+		conf_err(p, l->lineno, "\"%s\" needs an address, a prefix "
+		    "or \"all\"", what);
+		return;
+	}
+	if (l->ntok >= 3) {
+		if (allow || l->tok[2].type != TOK_WORD ||
+		    strcmp(l->tok[2].text, "kod") != 0) {
+			conf_err(p, l->lineno, "unexpected \"%s\" after "
+			    "\"%s %s\"", l->tok[2].text, what,
+			    l->tok[1].text);
+			return;
+		}
+		if (l->ntok > 3) {
+			conf_err(p, l->lineno, "unexpected \"%s\" after "
+			    "\"kod\"", l->tok[3].text);
+			return;
+		}
+		kod = 1;
+	}
+	if (strcmp(l->tok[1].text, "all") == 0) {
+		(void)cidr_parse("0.0.0.0/0", &prefix);
+		if (add_rule(p, l, &prefix, allow, kod) == -1)
+			return;
+		(void)cidr_parse("::/0", &prefix);
+		(void)add_rule(p, l, &prefix, allow, kod);
+		return;
+	}
+	if (cidr_parse(l->tok[1].text, &prefix) == -1) {
+		conf_err(p, l->lineno, "invalid address or prefix \"%s\" "
+		    "(host bits must be zero: 10.1.0.0/16, not 10.1.2.3/16)",
+		    l->tok[1].text);
+		return;
+	}
+	(void)add_rule(p, l, &prefix, allow, kod);
+}
+
+static void
+parse_allow(struct parser *p, const struct line *l)
+{
+	parse_acl(p, l, 1);
+}
+
+static void
+parse_deny(struct parser *p, const struct line *l)
+{
+	parse_acl(p, l, 0);
+}
+
+/*
+ * ratelimit off
+ * ratelimit RATE [burst N] [clients N] [kod]
+ */
+static void
+parse_ratelimit(struct parser *p, const struct line *l)
+{
+	struct serve_cfg	*sc = scope_serve(p);
+	struct serve_policy	 pol;
+	const char		*opt;
+	unsigned int		 n;
+	int			 i;
+
+	if (already_set(p, l, sc->ratelimit_line))
+		return;
+	if (l->ntok < 2 || l->tok[1].type != TOK_WORD) {
+		conf_err(p, l->lineno, "\"ratelimit\" needs a rate in "
+		    "requests per second, or \"off\"");
+		return;
+	}
+	/* What the line does not say takes the defaults, not another line. */
+	memset(&pol, 0, sizeof(pol));
+	pol.rate = RATELIMIT_DEFAULT_RATE;
+	pol.burst = RATELIMIT_DEFAULT_BURST;
+	pol.clients = RATELIMIT_DEFAULT_CLIENTS;
+	if (strcmp(l->tok[1].text, "off") == 0) {
+		if (l->ntok > 2) {
+			conf_err(p, l->lineno, "unexpected \"%s\" after "
+			    "\"ratelimit off\"", l->tok[2].text);
+			return;
+		}
+		pol.ratelimit_off = 1;
+	} else if (parse_decimal(l->tok[1].text, 0.001, 1e6,
+	    &pol.rate) == -1) {
+		conf_err(p, l->lineno, "invalid rate \"%s\" (requests per "
+		    "second, 0.001 to 1000000)", l->tok[1].text);
+		return;
+	}
+	for (i = 2; i < l->ntok; i++) {
+		opt = l->tok[i].text;
+		if (strcmp(opt, "kod") == 0) {
+			pol.ratelimit_kod = 1;
+			continue;
+		}
+		if (strcmp(opt, "burst") != 0 && strcmp(opt, "clients") != 0) {
+			conf_err(p, l->lineno, "unknown ratelimit option "
+			    "\"%s\"", opt);
+			return;
+		}
+		if (++i >= l->ntok) {
+			conf_err(p, l->lineno, "\"%s\" needs a number", opt);
+			return;
+		}
+		if (strcmp(opt, "burst") == 0 &&
+		    parse_decimal(l->tok[i].text, 1, 1e6, &pol.burst) == -1) {
+			conf_err(p, l->lineno, "invalid burst \"%s\" (1 to "
+			    "1000000 requests)", l->tok[i].text);
+			return;
+		}
+		if (strcmp(opt, "clients") == 0) {
+			if (parse_number(l->tok[i].text,
+			    RATELIMIT_MAX_CLIENTS, &n) == -1) {
+				conf_err(p, l->lineno, "invalid clients "
+				    "\"%s\" (1 to %d)", l->tok[i].text,
+				    RATELIMIT_MAX_CLIENTS);
+				return;
+			}
+			pol.clients = n;
+		}
+	}
+	pol.local_stratum = sc->policy.local_stratum;
+	sc->policy = pol;
+	sc->ratelimit_line = l->lineno;
+}
+
+/* local stratum N */
+static void
+parse_local(struct parser *p, const struct line *l)
+{
+	struct serve_cfg	*sc = scope_serve(p);
+	unsigned int		 n;
+
+	if (already_set(p, l, sc->local_line))
+		return;
+	if (l->ntok != 3 || l->tok[1].type != TOK_WORD ||
+	    strcmp(l->tok[1].text, "stratum") != 0 ||
+	    l->tok[2].type != TOK_WORD) {
+		conf_err(p, l->lineno, "\"local\" needs \"stratum\" and a "
+		    "number");
+		return;
+	}
+	if (parse_number(l->tok[2].text, 15, &n) == -1) {
+		conf_err(p, l->lineno, "invalid stratum \"%s\" (1 to 15)",
+		    l->tok[2].text);
+		return;
+	}
+	sc->policy.local_stratum = (int)n;
+	sc->local_line = l->lineno;
+}
+
+void
+config_serve_policy(const struct ntpd_conf *conf,
+    const struct netns_cfg *ns, struct serve_policy *out)
+{
+	*out = conf->serve.policy;
+	if (ns == NULL)
+		return;
+	if (ns->serve.ratelimit_line != 0) {
+		out->ratelimit_off = ns->serve.policy.ratelimit_off;
+		out->rate = ns->serve.policy.rate;
+		out->burst = ns->serve.policy.burst;
+		out->clients = ns->serve.policy.clients;
+		out->ratelimit_kod = ns->serve.policy.ratelimit_kod;
+	}
+	if (ns->serve.local_line != 0)
+		out->local_stratum = ns->serve.policy.local_stratum;
+}
+
 /* Public interface. */
 
 struct ntpd_conf *
@@ -1083,7 +1383,9 @@ config_parse_stream(FILE *fp, const char *name)
 	strlcpy(conf->chroot_dir, NTPD_CHROOT_DIR, sizeof(conf->chroot_dir));
 	TAILQ_INIT(&conf->sources);
 	TAILQ_INIT(&conf->namespaces);
+	serve_init(&conf->serve, 1);
 	TAILQ_INIT(&p->own->listeners);
+	serve_init(&p->own->serve, 0);
 	p->fp = fp;
 	p->name = name;
 	p->conf = conf;
@@ -1157,6 +1459,7 @@ config_free(struct ntpd_conf *conf)
 		TAILQ_REMOVE(&conf->namespaces, ns, entry);
 		free_netns(ns);
 	}
+	serve_free(&conf->serve);
 	free(conf);
 }
 

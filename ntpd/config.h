@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "addr.h"
+
 #define NTPD_CONF_PATH		"/etc/ntpd.conf"
 #define NTPD_SOCKET_PATH	"/run/ntpd.sock"
 #define NTPD_USER		"_ntp"
@@ -26,6 +28,45 @@
 #define CONF_MAX_NAMESPACES	256
 #define CONF_MAX_LISTENERS	64	/* per namespace */
 #define CONF_MAX_SOURCES	64
+#define CONF_MAX_RULES		1024	/* allow and deny, per scope */
+
+/* One allow or deny rule, as written. */
+struct acl_rule_cfg {
+	TAILQ_ENTRY(acl_rule_cfg) entry;
+	struct cidr		 prefix;
+	int			 allow;		/* 0: deny */
+	int			 kod;		/* deny: answer KoD DENY */
+	int			 lineno;
+};
+TAILQ_HEAD(acl_rule_list, acl_rule_cfg);
+
+#define RATELIMIT_DEFAULT_RATE		1.0	/* requests per second */
+#define RATELIMIT_DEFAULT_BURST		16.0	/* an iburst fits twice */
+#define RATELIMIT_DEFAULT_CLIENTS	65536
+#define RATELIMIT_MAX_CLIENTS		(1 << 24)
+
+/* How a server answers, once a request is allowed. */
+struct serve_policy {
+	int			 ratelimit_off;
+	double			 rate;		/* requests per second */
+	double			 burst;		/* requests */
+	unsigned int		 clients;	/* rate table size */
+	int			 ratelimit_kod;	/* over the limit: KoD RATE */
+	int			 local_stratum;	/* 0: none; 1..15 */
+};
+
+/*
+ * Who may be answered and how often: at the top level for every
+ * namespace, and in a namespace block on top of that.  A block's rules
+ * add to the global ones as a layer of their own; its ratelimit and
+ * local stratum replace the global ones.
+ */
+struct serve_cfg {
+	struct acl_rule_list	 rules;
+	struct serve_policy	 policy;
+	int			 ratelimit_line;	/* 0: not given here */
+	int			 local_line;		/* 0: not given here */
+};
 
 struct listen_cfg {
 	TAILQ_ENTRY(listen_cfg)	 entry;
@@ -41,6 +82,7 @@ struct netns_cfg {
 	TAILQ_ENTRY(netns_cfg)	 entry;
 	char			 name[NETNS_NAME_MAX];	/* "" = own netns */
 	struct listen_list	 listeners;
+	struct serve_cfg	 serve;		/* this namespace's own */
 	int			 lineno;
 };
 TAILQ_HEAD(netns_list, netns_cfg);
@@ -63,6 +105,7 @@ struct ntpd_conf {
 	char			 socket_path[SOCKET_PATH_MAX];
 	char			 chroot_dir[PATH_MAX];
 	struct source_list	 sources;
+	struct serve_cfg	 serve;		/* global */
 	/*
 	 * Namespaces with at least one listener, the daemon's own ("") first
 	 * when it has any; each gets one server process.
@@ -86,5 +129,12 @@ struct netns_cfg	*config_find_netns(const struct ntpd_conf *,
 const char		*netns_display_name(const char *name);
 /* Number of namespaces with listeners (server processes to start). */
 int			 config_count_netns(const struct ntpd_conf *);
+
+/*
+ * The policy in force in a namespace: the global one, with the
+ * namespace's ratelimit and local stratum where its block gave them.
+ */
+void			 config_serve_policy(const struct ntpd_conf *,
+			    const struct netns_cfg *, struct serve_policy *);
 
 #endif /* NTPD_CONFIG_H */

@@ -785,6 +785,122 @@ START_TEST(all_errors_reported)
 }
 END_TEST
 
+/* Serving policy: allow, deny, ratelimit, local stratum. */
+
+static const struct acl_rule_cfg *
+nth_rule(const struct acl_rule_list *rules, int n)
+{
+	const struct acl_rule_cfg	*r;
+
+	TAILQ_FOREACH(r, rules, entry)
+		if (n-- == 0)
+			return r;
+	return NULL;
+}
+
+START_TEST(serve_defaults)
+{
+	struct ntpd_conf	*conf;
+	struct serve_policy	 pol;
+
+	conf = parse_ok("listen on *\n");
+	ck_assert(TAILQ_EMPTY(&conf->serve.rules));
+	config_serve_policy(conf, TAILQ_FIRST(&conf->namespaces), &pol);
+	ck_assert_int_eq(pol.ratelimit_off, 0);
+	ck_assert(pol.rate == RATELIMIT_DEFAULT_RATE);
+	ck_assert(pol.burst == RATELIMIT_DEFAULT_BURST);
+	ck_assert_uint_eq(pol.clients, RATELIMIT_DEFAULT_CLIENTS);
+	ck_assert_int_eq(pol.ratelimit_kod, 0);
+	ck_assert_int_eq(pol.local_stratum, 0);
+	config_free(conf);
+}
+END_TEST
+
+START_TEST(serve_rules)
+{
+	struct ntpd_conf		*conf;
+	const struct acl_rule_cfg	*r;
+
+	conf = parse_ok("allow 192.0.2.0/24\n"
+	    "deny 192.0.2.7 kod\n"
+	    "allow 2001:db8::/32\n"
+	    "deny all\n");
+	r = nth_rule(&conf->serve.rules, 0);
+	ck_assert_int_eq(r->allow, 1);
+	ck_assert_int_eq(r->prefix.family, AF_INET);
+	ck_assert_uint_eq(r->prefix.prefixlen, 24);
+	ck_assert_int_eq(r->lineno, 1);
+	r = nth_rule(&conf->serve.rules, 1);
+	ck_assert_int_eq(r->allow, 0);
+	ck_assert_int_eq(r->kod, 1);
+	ck_assert_uint_eq(r->prefix.prefixlen, 32);
+	r = nth_rule(&conf->serve.rules, 2);
+	ck_assert_int_eq(r->prefix.family, AF_INET6);
+	ck_assert_uint_eq(r->prefix.prefixlen, 32);
+	/* "all" is one rule per family, both from line 4. */
+	r = nth_rule(&conf->serve.rules, 3);
+	ck_assert_int_eq(r->prefix.family, AF_INET);
+	ck_assert_uint_eq(r->prefix.prefixlen, 0);
+	ck_assert_int_eq(r->lineno, 4);
+	r = nth_rule(&conf->serve.rules, 4);
+	ck_assert_int_eq(r->prefix.family, AF_INET6);
+	ck_assert_uint_eq(r->prefix.prefixlen, 0);
+	ck_assert_int_eq(r->kod, 0);
+	ck_assert_ptr_null(nth_rule(&conf->serve.rules, 5));
+	config_free(conf);
+}
+END_TEST
+
+/* A block's rules are its own; its ratelimit and stratum replace. */
+START_TEST(serve_namespace_layer)
+{
+	struct ntpd_conf	*conf;
+	struct netns_cfg	*a, *b;
+	struct serve_policy	 pol;
+
+	conf = parse_ok("allow 10.0.0.0/8\n"
+	    "ratelimit 4 burst 32 clients 1000 kod\n"
+	    "local stratum 10\n"
+	    "namespace a {\n"
+	    "	listen on 10.1.0.1\n"
+	    "	allow 10.1.0.0/16\n"
+	    "	deny 10.1.2.0/24\n"
+	    "	ratelimit 0.5\n"
+	    "}\n"
+	    "namespace b {\n"
+	    "	listen on 10.2.0.1\n"
+	    "	ratelimit off\n"
+	    "	local stratum 3\n"
+	    "}\n");
+	ck_assert_ptr_nonnull(nth_rule(&conf->serve.rules, 0));
+	ck_assert_ptr_null(nth_rule(&conf->serve.rules, 1));
+	a = config_find_netns(conf, "a");
+	b = config_find_netns(conf, "b");
+	ck_assert_uint_eq(nth_rule(&a->serve.rules, 0)->prefix.prefixlen, 16);
+	ck_assert_int_eq(nth_rule(&a->serve.rules, 1)->allow, 0);
+	ck_assert(TAILQ_EMPTY(&b->serve.rules));
+
+	config_serve_policy(conf, NULL, &pol);
+	ck_assert(pol.rate == 4 && pol.burst == 32);
+	ck_assert_uint_eq(pol.clients, 1000);
+	ck_assert_int_eq(pol.ratelimit_kod, 1);
+	ck_assert_int_eq(pol.local_stratum, 10);
+
+	/* a: its own ratelimit, with defaults for what it did not say. */
+	config_serve_policy(conf, a, &pol);
+	ck_assert(pol.rate == 0.5);
+	ck_assert(pol.burst == RATELIMIT_DEFAULT_BURST);
+	ck_assert_uint_eq(pol.clients, RATELIMIT_DEFAULT_CLIENTS);
+	ck_assert_int_eq(pol.ratelimit_kod, 0);
+	ck_assert_int_eq(pol.local_stratum, 10);
+
+	config_serve_policy(conf, b, &pol);
+	ck_assert_int_eq(pol.ratelimit_off, 1);
+	ck_assert_int_eq(pol.local_stratum, 3);
+	config_free(conf);
+}
+END_TEST
+
 struct err_case {
 	const char	*text;
 	size_t		 len;		/* 0: strlen(text) */
@@ -808,6 +924,52 @@ struct err_case {
 #define L4		"test.conf:4: "
 
 static const struct err_case err_cases[] = {
+	/* Serving policy. */
+	{ "allow\n", 0, { L1 "\"allow\" needs an address, a prefix or "
+	    "\"all\"" } },
+	{ "deny {\n", 0, { L1 "\"deny\" needs an address, a prefix or "
+	    "\"all\"" } },
+	{ "allow 10.1.2.3/16\n", 0, { L1 "invalid address or prefix "
+	    "\"10.1.2.3/16\" (host bits must be zero: 10.1.0.0/16, not "
+	    "10.1.2.3/16)" } },
+	{ "allow 10.0.0.0/8 kod\n", 0, { L1 "unexpected \"kod\" after "
+	    "\"allow 10.0.0.0/8\"" } },
+	{ "deny 10.0.0.0/8 please\n", 0, { L1 "unexpected \"please\" after "
+	    "\"deny 10.0.0.0/8\"" } },
+	{ "deny 10.0.0.0/8 kod x\n", 0, { L1 "unexpected \"x\" after "
+	    "\"kod\"" } },
+	{ "allow 10.0.0.0/8\ndeny 10.0.0.0/8\n", 0, { L2 "a rule for "
+	    "10.0.0.0/8 is already on line 1" } },
+	{ "allow all\ndeny ::/0\n", 0, { L2 "a rule for ::/0 is already on "
+	    "line 1" } },
+	{ "ratelimit\n", 0, { L1 "\"ratelimit\" needs a rate in requests "
+	    "per second, or \"off\"" } },
+	{ "ratelimit -1\n", 0, { L1 "invalid rate \"-1\" (requests per "
+	    "second, 0.001 to 1000000)" } },
+	{ "ratelimit 1e3\n", 0, { L1 "invalid rate \"1e3\" (requests per "
+	    "second, 0.001 to 1000000)" } },
+	{ "ratelimit 0\n", 0, { L1 "invalid rate \"0\" (requests per "
+	    "second, 0.001 to 1000000)" } },
+	{ "ratelimit 1.2.3\n", 0, { L1 "invalid rate \"1.2.3\" (requests "
+	    "per second, 0.001 to 1000000)" } },
+	{ "ratelimit off 5\n", 0, { L1 "unexpected \"5\" after "
+	    "\"ratelimit off\"" } },
+	{ "ratelimit 1 burst\n", 0, { L1 "\"burst\" needs a number" } },
+	{ "ratelimit 1 burst 0.5\n", 0, { L1 "invalid burst \"0.5\" (1 to "
+	    "1000000 requests)" } },
+	{ "ratelimit 1 clients 0\n", 0, { L1 "invalid clients \"0\" (1 to "
+	    "16777216)" } },
+	{ "ratelimit 1 fast\n", 0, { L1 "unknown ratelimit option "
+	    "\"fast\"" } },
+	{ "ratelimit 1\nratelimit 2\n", 0, { L2 "\"ratelimit\" already set "
+	    "on line 1" } },
+	{ "local\n", 0, { L1 "\"local\" needs \"stratum\" and a number" } },
+	{ "local stratum\n", 0, { L1 "\"local\" needs \"stratum\" and a "
+	    "number" } },
+	{ "local stratum 16\n", 0, { L1 "invalid stratum \"16\" (1 to 15)" } },
+	{ "local stratum 0\n", 0, { L1 "invalid stratum \"0\" (1 to 15)" } },
+	{ "local stratum 3\nlocal stratum 4\n", 0, { L2 "\"local\" already "
+	    "set on line 1" } },
 	/* Statements. */
 	{ "foo\n", 0, { L1 "unknown keyword \"foo\"" } },
 	{ "\"\"\n", 0, { L1 "unknown keyword \"\"" } },
@@ -1267,6 +1429,9 @@ config_suite(void)
 	tcase_add_test(tc, source_max);
 	tcase_add_test(tc, listeners_own);
 	tcase_add_test(tc, namespaces);
+	tcase_add_test(tc, serve_defaults);
+	tcase_add_test(tc, serve_rules);
+	tcase_add_test(tc, serve_namespace_layer);
 	tcase_add_test(tc, netns_name_limits);
 	tcase_add_test(tc, user_limits);
 	tcase_add_test(tc, socket_limits);
