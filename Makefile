@@ -35,7 +35,7 @@ ALL_CFLAGS	+= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 ALL_LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-COMMON_SRCS	:= common/imsg.c common/log.c common/addr.c
+COMMON_SRCS	:= common/imsg.c common/log.c common/addr.c common/ntp.c
 NTPD_SRCS	:= ntpd/ntpd.c ntpd/parent.c ntpd/config.c ntpd/proc.c \
 		   ntpd/sandbox.c ntpd/engine.c ntpd/control.c ntpd/dns.c \
 		   ntpd/server.c
@@ -47,7 +47,8 @@ NTPCTL_OBJS	:= $(NTPCTL_SRCS:%.c=$(O)/obj/%.o)
 # Everything of ntpd except main(), for the unit tests to link against.
 NTPD_LIB_OBJS	:= $(filter-out $(O)/obj/ntpd/ntpd.o,$(NTPD_OBJS))
 
-UNIT_TESTS	:= test_imsg test_log test_config test_addr test_sandbox
+UNIT_TESTS	:= test_imsg test_log test_config test_addr test_ntp \
+		   test_sandbox
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/regress/%)
 CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 
@@ -56,7 +57,7 @@ CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 
 .PHONY: all check unit-check integration-check check-man check-sanitize \
 	demo deps \
-	install uninstall clean lint
+	install uninstall clean lint fuzz
 
 all: $(O)/ntpd $(O)/ntpctl
 
@@ -133,6 +134,25 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man5/ntpd.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/ntpd.8 $(DESTDIR)$(MANDIR)/man8/ntpctl.8
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
+
+# Coverage-guided fuzzing of the decoders (clang's libFuzzer), for
+# FUZZ_SECONDS each; not part of check, as it runs for as long as asked.
+FUZZ_SECONDS	?= 60
+FUZZERS		:= fuzz_ntp
+
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang" \
+	    "(apt-get install clang)"; exit 1; }
+	@mkdir -p $(O)/fuzz
+	@set -e; for f in $(FUZZERS); do \
+	    clang -std=c11 -D_GNU_SOURCE -g -O1 $(WARNINGS) -Icommon \
+	    $$($(PKG_CONFIG) --cflags libbsd-overlay) \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $(O)/fuzz/$$f regress/fuzz/$$f.c common/ntp.c \
+	    $$($(PKG_CONFIG) --libs libbsd-overlay); \
+	    echo "== $$f for $(FUZZ_SECONDS) s"; \
+	    $(O)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -max_len=1024; \
+	done
 
 clean:
 	rm -rf $(O) build-sanitize
