@@ -38,7 +38,7 @@ endif
 COMMON_SRCS	:= common/imsg.c common/log.c common/addr.c common/ntp.c
 NTPD_SRCS	:= ntpd/ntpd.c ntpd/parent.c ntpd/config.c ntpd/proc.c \
 		   ntpd/sandbox.c ntpd/engine.c ntpd/control.c ntpd/dns.c \
-		   ntpd/server.c
+		   ntpd/server.c ntpd/serve.c ntpd/acl.c ntpd/ratelimit.c
 NTPCTL_SRCS	:= ntpctl/ntpctl.c
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(O)/obj/%.o)
@@ -48,7 +48,7 @@ NTPCTL_OBJS	:= $(NTPCTL_SRCS:%.c=$(O)/obj/%.o)
 NTPD_LIB_OBJS	:= $(filter-out $(O)/obj/ntpd/ntpd.o,$(NTPD_OBJS))
 
 UNIT_TESTS	:= test_imsg test_log test_config test_addr test_ntp \
-		   test_sandbox
+		   test_acl test_ratelimit test_serve test_sandbox
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/regress/%)
 CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 
@@ -57,7 +57,7 @@ CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 
 .PHONY: all check unit-check integration-check check-man check-sanitize \
 	demo deps \
-	install uninstall clean lint fuzz
+	install uninstall clean lint fuzz bench
 
 all: $(O)/ntpd $(O)/ntpctl
 
@@ -74,8 +74,12 @@ $(O)/ntpd: $(NTPD_OBJS) $(O)/libcommon.a
 $(O)/ntpctl: $(NTPCTL_OBJS) $(O)/libcommon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# A raw control-socket client for the integration tests.
-$(O)/regress/ctlraw: $(O)/obj/regress/integration/ctlraw.o $(O)/libcommon.a
+# Clients for the integration tests: a raw control-socket client and an
+# NTP client that sends what real clients never would.
+TEST_TOOLS	:= $(O)/regress/ctlraw $(O)/regress/ntpprobe
+
+$(O)/regress/ctlraw $(O)/regress/ntpprobe: $(O)/regress/%: \
+    $(O)/obj/regress/integration/%.o $(O)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -102,7 +106,7 @@ CLOCK_GUARD	:= $(shell [ "$$(id -u)" -eq 0 ] && \
 unit-check: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $(CLOCK_GUARD) $$t; done
 
-integration-check: all $(O)/regress/ctlraw
+integration-check: all $(TEST_TOOLS)
 	@O=$(O) regress/integration/run-all
 
 check-sanitize: deps
@@ -135,6 +139,16 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/ntpd.8 $(DESTDIR)$(MANDIR)/man8/ntpctl.8
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
+# Benchmarks print figures and assert nothing.
+BENCHES		:= bench_acl_ratelimit
+
+$(O)/bench/%: regress/bench/%.c $(NTPD_LIB_OBJS) $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
+
+bench: $(BENCHES:%=$(O)/bench/%)
+	@set -e; for b in $^; do echo "== $$b"; $$b; done
+
 # Coverage-guided fuzzing of the decoders (clang's libFuzzer), for
 # FUZZ_SECONDS each; not part of check, as it runs for as long as asked.
 FUZZ_SECONDS	?= 60
@@ -157,4 +171,4 @@ fuzz:
 clean:
 	rm -rf $(O) build-sanitize
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+-include $(shell find $(O)/obj -type f -name '*.d' 2>/dev/null)

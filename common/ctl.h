@@ -20,6 +20,7 @@ enum ctl_type {
 	CTL_NONE,
 	/* requests */
 	CTL_SHOW_STATUS = 1,
+	CTL_SHOW_CLIENTS,
 	/* answers */
 	CTL_STATUS = 100,	/* struct ctl_status */
 	CTL_PROC,		/* struct ctl_proc */
@@ -27,6 +28,8 @@ enum ctl_type {
 	CTL_LISTENER,		/* struct ctl_listener */
 	CTL_END,		/* no payload */
 	CTL_ERROR,		/* struct ctl_error */
+	CTL_NETNS_STATS,	/* struct ctl_netns_stats */
+	CTL_CLIENT,		/* struct ctl_client, of the last namespace */
 };
 
 enum ctl_sync_state {
@@ -67,6 +70,30 @@ struct ctl_listener {
 	char		netns[CTL_NAME_MAX];	/* "" = default */
 	char		addr[CTL_ADDR_MAX];	/* "*" = every address */
 	uint32_t	port;
+};
+
+/* One namespace's server: what it received and what it did with it. */
+struct ctl_netns_stats {
+	char		netns[CTL_NAME_MAX];	/* "" = default */
+	uint32_t	reporting;	/* 0: no report from it yet */
+	uint64_t	received;
+	uint64_t	replies;
+	uint64_t	kod;
+	uint64_t	denied;
+	uint64_t	ratelimited;
+	uint64_t	malformed;
+	uint64_t	ignored;
+	uint64_t	evictions;
+	uint32_t	nclients;	/* known to the rate limit */
+	uint32_t	ratelimit_off;
+};
+
+/* A busy client of the namespace sent last, busiest first. */
+struct ctl_client {
+	char		addr[CTL_ADDR_MAX];
+	uint32_t	prefixlen;
+	uint64_t	requests;
+	uint64_t	limited;
 };
 
 struct ctl_error {

@@ -3,9 +3,16 @@
 # what is missing; create the unprivileged user the daemon runs as.
 set -eu
 
+# Clients for the interoperability tests (ntpdig, ntpdate), a capture
+# tool, and the libraries chronyd needs: chronyd itself is unpacked from
+# its package below, never installed, so that no time service starts and
+# the machine's own (systemd-timesyncd, say) is not removed.
 PKGS="gcc make pkg-config libc6-dev libbsd-dev libsodium-dev libseccomp-dev
-check iproute2 procps util-linux mandoc"
+check iproute2 procps util-linux mandoc ntpsec-ntpdig ntpsec-ntpdate tcpdump
+libcap2 libedit2 libgnutls30 libnettle8 libseccomp2"
 NTPD_USER=_ntp
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+CHRONY_DIR="$TOP/build/ext/chrony"
 
 missing=""
 for p in $PKGS; do
@@ -36,4 +43,16 @@ if ! getent passwd "$NTPD_USER" >/dev/null; then
 	echo "deps: creating system user $NTPD_USER"
 	useradd --system --user-group --no-create-home \
 	    --home-dir /nonexistent --shell /usr/sbin/nologin "$NTPD_USER"
+fi
+
+# chronyd for the tests, from Debian's package, unpacked and not installed.
+if [ ! -x "$CHRONY_DIR/usr/sbin/chronyd" ]; then
+	echo "deps: unpacking chronyd into $CHRONY_DIR (not installed)"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -q chrony >/dev/null 2>&1) || {
+		apt-get update -q && (cd "$tmp" && apt-get download -q chrony)
+	}
+	mkdir -p "$CHRONY_DIR"
+	dpkg-deb -x "$tmp"/chrony_*.deb "$CHRONY_DIR"
+	rm -rf "$tmp"
 fi

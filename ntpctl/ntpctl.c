@@ -32,10 +32,18 @@ struct status_view {
 	size_t			 nlisteners;
 };
 
+struct clients_view {
+	struct ctl_netns_stats	 ns[MAX_LINES];
+	size_t			 nns;
+	struct ctl_client	 clients[MAX_LINES];
+	size_t			 owner[MAX_LINES];	/* index into ns */
+	size_t			 nclients;
+};
+
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: ntpctl [-S socket] -s status\n");
+	fprintf(stderr, "usage: ntpctl [-S socket] -s status | clients\n");
 	exit(1);
 }
 
@@ -78,11 +86,31 @@ check_string(const char *s, size_t size, const char *what)
 		errx(1, "unterminated %s in an answer from ntpd", what);
 }
 
-/* Returns 1 when the answer is complete (CTL_END). */
+/* CTL_END and CTL_ERROR, which end every answer: 1 on CTL_END. */
 static int
-status_collect(struct status_view *v, const struct imsg *imsg)
+answer_end(const struct imsg *imsg)
 {
 	struct ctl_error	 e;
+
+	switch (imsg->hdr.type) {
+	case CTL_END:
+		if (imsg->datalen != 0)
+			errx(1, "malformed end message from ntpd");
+		return 1;
+	case CTL_ERROR:
+		take(imsg, &e, sizeof(e), "error");
+		check_string(e.msg, sizeof(e.msg), "error text");
+		errx(1, "ntpd: %s", e.msg);
+	default:
+		errx(1, "unexpected message %u from ntpd", imsg->hdr.type);
+	}
+}
+
+/* Returns 1 when the answer is complete (CTL_END). */
+static int
+status_collect(void *arg, const struct imsg *imsg)
+{
+	struct status_view	*v = arg;
 
 	switch (imsg->hdr.type) {
 	case CTL_STATUS:
@@ -123,16 +151,39 @@ status_collect(struct status_view *v, const struct imsg *imsg)
 		    sizeof(v->listeners[0].addr), "address");
 		v->nlisteners++;
 		return 0;
-	case CTL_END:
-		if (imsg->datalen != 0)
-			errx(1, "malformed end message from ntpd");
-		return 1;
-	case CTL_ERROR:
-		take(imsg, &e, sizeof(e), "error");
-		check_string(e.msg, sizeof(e.msg), "error text");
-		errx(1, "ntpd: %s", e.msg);
 	default:
-		errx(1, "unexpected message %u from ntpd", imsg->hdr.type);
+		return answer_end(imsg);
+	}
+}
+
+static int
+clients_collect(void *arg, const struct imsg *imsg)
+{
+	struct clients_view	*v = arg;
+
+	switch (imsg->hdr.type) {
+	case CTL_NETNS_STATS:
+		if (v->nns == MAX_LINES)
+			errx(1, "too many namespaces in the answer");
+		take(imsg, &v->ns[v->nns], sizeof(v->ns[0]), "namespace");
+		check_string(v->ns[v->nns].netns, sizeof(v->ns[0].netns),
+		    "namespace");
+		v->nns++;
+		return 0;
+	case CTL_CLIENT:
+		if (v->nns == 0)
+			errx(1, "a client before its namespace in the answer");
+		if (v->nclients == MAX_LINES)
+			errx(1, "too many clients in the answer");
+		take(imsg, &v->clients[v->nclients], sizeof(v->clients[0]),
+		    "client");
+		check_string(v->clients[v->nclients].addr,
+		    sizeof(v->clients[0].addr), "address");
+		v->owner[v->nclients] = v->nns - 1;
+		v->nclients++;
+		return 0;
+	default:
+		return answer_end(imsg);
 	}
 }
 
@@ -210,18 +261,69 @@ status_print(const struct status_view *v)
 }
 
 static void
-show_status(int fd)
+clients_print(const struct clients_view *v)
 {
-	struct status_view	*v;
-	struct imsgbuf		 ibuf;
-	struct imsg		 imsg;
-	ssize_t			 n;
-	int			 rc = 0, done = 0;
+	const struct ctl_netns_stats	*ns;
+	const struct ctl_client		*c;
+	char				 who[CTL_ADDR_MAX + 8];
+	size_t				 i, j, shown;
 
-	if ((v = calloc(1, sizeof(*v))) == NULL)
-		err(1, "calloc");
+	for (i = 0; i < v->nns; i++) {
+		ns = &v->ns[i];
+		if (i > 0)
+			printf("\n");
+		printf("namespace %s:", netns_name(ns->netns));
+		if (!ns->reporting) {
+			printf(" no requests yet\n");
+			continue;
+		}
+		printf("\n  %llu received, %llu answered, %llu denied, "
+		    "%llu rate-limited,\n  %llu malformed, %llu ignored "
+		    "(other modes), %llu kiss-o'-death sent\n",
+		    (unsigned long long)ns->received,
+		    (unsigned long long)ns->replies,
+		    (unsigned long long)ns->denied,
+		    (unsigned long long)ns->ratelimited,
+		    (unsigned long long)ns->malformed,
+		    (unsigned long long)ns->ignored,
+		    (unsigned long long)ns->kod);
+		if (ns->ratelimit_off) {
+			printf("  rate limit off: no per-client counts\n");
+			continue;
+		}
+		printf("  %u clients known, %llu forgotten to make room\n",
+		    ns->nclients, (unsigned long long)ns->evictions);
+		shown = 0;
+		for (j = 0; j < v->nclients; j++) {
+			if (v->owner[j] != i)
+				continue;
+			if (shown++ == 0)
+				printf("  %-44s %12s %12s\n", "CLIENT",
+				    "REQUESTS", "LIMITED");
+			c = &v->clients[j];
+			snprintf(who, sizeof(who), "%s/%u", c->addr,
+			    c->prefixlen);
+			printf("  %-44s %12llu %12llu\n", who,
+			    (unsigned long long)c->requests,
+			    (unsigned long long)c->limited);
+		}
+	}
+	if (v->nns == 0)
+		printf("no listeners: this host serves no time\n");
+}
+
+/* Send one request and hand every message of the answer to collect. */
+static void
+request(int fd, uint32_t type, int (*collect)(void *, const struct imsg *),
+    void *view)
+{
+	struct imsgbuf	 ibuf;
+	struct imsg	 imsg;
+	ssize_t		 n;
+	int		 rc = 0, done = 0;
+
 	imsgbuf_init(&ibuf, fd);
-	if (imsg_compose(&ibuf, CTL_SHOW_STATUS, 0, -1, NULL, 0) == -1 ||
+	if (imsg_compose(&ibuf, type, 0, -1, NULL, 0) == -1 ||
 	    imsgbuf_flush(&ibuf) == -1)
 		err(1, "send request");
 	while (!done) {
@@ -237,16 +339,38 @@ show_status(int fd)
 		if (n == 0)
 			errx(1, "ntpd closed the connection mid-answer");
 		while (!done && (rc = imsg_get(&ibuf, &imsg)) == 1) {
-			done = status_collect(v, &imsg);
+			done = collect(view, &imsg);
 			imsg_free(&imsg);
 		}
 		if (!done && rc == -1)
 			err(1, "answer from ntpd");
 	}
+	imsgbuf_clear(&ibuf);
+}
+
+static void
+show_status(int fd)
+{
+	struct status_view	*v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		err(1, "calloc");
+	request(fd, CTL_SHOW_STATUS, status_collect, v);
 	if (!v->have_status)
 		errx(1, "ntpd's answer has no status");
 	status_print(v);
-	imsgbuf_clear(&ibuf);
+	free(v);
+}
+
+static void
+show_clients(int fd)
+{
+	struct clients_view	*v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		err(1, "calloc");
+	request(fd, CTL_SHOW_CLIENTS, clients_collect, v);
+	clients_print(v);
 	free(v);
 }
 
@@ -271,11 +395,15 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc || show == NULL)
 		usage();
-	if (strcmp(show, "status") != 0)
-		errx(1, "unknown view \"%s\": try -s status", show);
+	if (strcmp(show, "status") != 0 && strcmp(show, "clients") != 0)
+		errx(1, "unknown view \"%s\": try -s status or -s clients",
+		    show);
 
 	fd = ctl_connect(sockpath);
-	show_status(fd);
+	if (strcmp(show, "status") == 0)
+		show_status(fd);
+	else
+		show_clients(fd);
 	close(fd);
 	return 0;
 }

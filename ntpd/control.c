@@ -199,6 +199,7 @@ control_permitted(uint32_t type, uid_t uid)
 {
 	switch (type) {
 	case CTL_SHOW_STATUS:
+	case CTL_SHOW_CLIENTS:
 		return 1;
 	default:
 		return uid == 0;
@@ -223,6 +224,13 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 			return;
 		}
 		engine_show_status(&c->ibuf);
+		return;
+	case CTL_SHOW_CLIENTS:
+		if (imsg->datalen != 0) {
+			control_error(c, EINVAL, "malformed request");
+			return;
+		}
+		engine_show_clients(&c->ibuf);
 		return;
 	default:
 		log_debug("control: unknown request %u from uid %u pid %d",

@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "ntpd.h"
+#include "serve.h"
 
 #define ENGINE_MAX_PROCS	(3 + CONF_MAX_NAMESPACES)
 #define ENGINE_MAX_POLLFDS	(2 + CONF_MAX_NAMESPACES + 1 + 32)
@@ -29,9 +30,12 @@ static struct ntpd_conf	*conf;
 static struct imsgbuf	 parent_ibuf;
 static struct channel	 dns_chan;
 static struct channel	 server_chans[CONF_MAX_NAMESPACES];
+static struct serve_stats server_stats[CONF_MAX_NAMESPACES];
+static int		 server_reported[CONF_MAX_NAMESPACES];
 static struct proc_info	 procs[ENGINE_MAX_PROCS];
 static size_t		 nprocs;
 static struct timespec	 started;
+static struct sync_state sync_state;
 
 static void
 channel_open(struct channel *ch, int fd)
@@ -48,6 +52,44 @@ channel_close(struct channel *ch)
 	imsgbuf_clear(&ch->ibuf);
 	close(ch->ibuf.fd);
 	ch->open = 0;
+}
+
+/*
+ * The precision of the system clock as NTP states it: log2 of the
+ * shortest time between two readings that differ, which bounds what a
+ * timestamp can tell.
+ */
+static int8_t
+engine_clock_precision(void)
+{
+	struct timespec	 a, b;
+	long		 d, best = 1000000000L;
+	int		 i;
+	int8_t		 p = 0;
+
+	for (i = 0; i < 128; i++) {
+		clock_gettime(CLOCK_REALTIME, &a);
+		do {
+			clock_gettime(CLOCK_REALTIME, &b);
+			d = (b.tv_sec - a.tv_sec) * 1000000000L +
+			    (b.tv_nsec - a.tv_nsec);
+		} while (d == 0);
+		if (d > 0 && d < best)
+			best = d;
+	}
+	/* Smallest p with 2^p seconds >= best. */
+	while (p > -30 && best <= (1000000000L >> (-p + 1)))
+		p--;
+	return p;
+}
+
+/* Tell a server what to say about the clock. */
+static void
+engine_send_sync_state(struct channel *ch)
+{
+	if (imsg_compose(&ch->ibuf, IMSG_SYNC_STATE, 0, -1, &sync_state,
+	    sizeof(sync_state)) == -1)
+		fatal("sync state");
 }
 
 static void
@@ -108,6 +150,7 @@ engine_dispatch_parent(void)
 				fatalx("server channel %u out of range",
 				    idx);
 			engine_channel(&imsg, &server_chans[idx], "server");
+			engine_send_sync_state(&server_chans[idx]);
 			break;
 		case IMSG_STARTED:
 			if (imsg.datalen != 0)
@@ -124,32 +167,60 @@ engine_dispatch_parent(void)
 		fatal("message from parent");
 }
 
-/*
- * Nothing is exchanged with the dns and server processes yet; a closed
- * channel means that process died, which the parent handles.
- */
+/* A server's statistics: checked, then kept for ntpctl. */
+static void
+engine_server_stats(struct channel *ch, struct imsg *imsg)
+{
+	size_t			 idx = ch - server_chans;
+	struct serve_stats	 st;
+	uint32_t		 i;
+
+	if (imsg->datalen != sizeof(st)) {
+		log_warnx("server statistics of %zu bytes", imsg->datalen);
+		return;
+	}
+	memcpy(&st, imsg->data, sizeof(st));
+	if (st.ntop > SERVE_TOP_CLIENTS) {
+		log_warnx("malformed server statistics");
+		return;
+	}
+	for (i = 0; i < st.ntop; i++) {
+		if (memchr(st.top[i].addr, '\0',
+		    sizeof(st.top[i].addr)) == NULL) {
+			log_warnx("malformed server statistics");
+			return;
+		}
+	}
+	server_stats[idx] = st;
+	server_reported[idx] = 1;
+}
+
+static void
+engine_child_msg(struct imsg *imsg, void *arg)
+{
+	struct channel	*ch = arg;
+
+	if (imsg->hdr.type == IMSG_SERVER_STATS && ch != &dns_chan) {
+		engine_server_stats(ch, imsg);
+		return;
+	}
+	log_warnx("unexpected message %u from %s", imsg->hdr.type, ch->what);
+}
+
+/* A closed channel means that process died, which the parent handles. */
 static void
 engine_dispatch_child(struct channel *ch)
 {
-	struct imsg	 imsg;
-	ssize_t		 n;
-	int		 rc;
+	int	 rc;
 
-	n = imsgbuf_read(&ch->ibuf);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
-		log_debug("channel to %s closed", ch->what);
-		channel_close(ch);
+	rc = proc_channel_read(&ch->ibuf, engine_child_msg, ch);
+	if (rc == 1)
 		return;
-	}
-	while ((rc = imsg_get(&ch->ibuf, &imsg)) == 1) {
-		log_warnx("unexpected message %u from %s",
-		    imsg.hdr.type, ch->what);
-		imsg_free(&imsg);
-	}
-	if (rc == -1) {
+	if (rc == -1)
 		log_warn("channel to %s", ch->what);
-		channel_close(ch);
-	}
+	else
+		log_debug("channel to %s closed", ch->what);
+	channel_close(ch);
 }
 
 static int64_t
@@ -220,6 +291,52 @@ engine_show_status(struct imsgbuf *out)
 	(void)imsg_compose(out, CTL_END, 0, -1, NULL, 0);
 }
 
+/* Answer to CTL_SHOW_CLIENTS: every namespace's server, busiest first. */
+void
+engine_show_clients(struct imsgbuf *out)
+{
+	struct ctl_netns_stats	 ns_st;
+	struct ctl_client	 cl;
+	struct netns_cfg	*ns;
+	struct serve_policy	 pol;
+	const struct serve_stats *st;
+	size_t			 idx = 0;
+	uint32_t		 i;
+
+	TAILQ_FOREACH(ns, &conf->namespaces, entry) {
+		st = &server_stats[idx];
+		memset(&ns_st, 0, sizeof(ns_st));
+		strlcpy(ns_st.netns, ns->name, sizeof(ns_st.netns));
+		ns_st.reporting = server_reported[idx];
+		ns_st.received = st->counters.received;
+		ns_st.replies = st->counters.replies;
+		ns_st.kod = st->counters.kod;
+		ns_st.denied = st->counters.denied;
+		ns_st.ratelimited = st->counters.ratelimited;
+		ns_st.malformed = st->counters.malformed;
+		ns_st.ignored = st->counters.ignored;
+		ns_st.evictions = st->evictions;
+		ns_st.nclients = st->nclients;
+		config_serve_policy(conf, ns, &pol);
+		ns_st.ratelimit_off = pol.ratelimit_off;
+		if (imsg_compose(out, CTL_NETNS_STATS, 0, -1, &ns_st,
+		    sizeof(ns_st)) == -1)
+			return;
+		for (i = 0; i < st->ntop; i++) {
+			memset(&cl, 0, sizeof(cl));
+			strlcpy(cl.addr, st->top[i].addr, sizeof(cl.addr));
+			cl.prefixlen = st->top[i].prefixlen;
+			cl.requests = st->top[i].requests;
+			cl.limited = st->top[i].limited;
+			if (imsg_compose(out, CTL_CLIENT, 0, -1, &cl,
+			    sizeof(cl)) == -1)
+				return;
+		}
+		idx++;
+	}
+	(void)imsg_compose(out, CTL_END, 0, -1, NULL, 0);
+}
+
 static void
 poll_channel(struct pollfd *pfd, struct imsgbuf *ibuf)
 {
@@ -243,6 +360,10 @@ engine_main(struct child_env *env)
 	proc_child_init(PROC_ENGINE, NULL, &parent_ibuf,
 	    env->parent_pid);
 	clock_gettime(CLOCK_BOOTTIME, &started);
+	/* Nothing is validated yet: clients hear "unsynchronised". */
+	sync_state.leap = NTP_LEAP_UNSYNC;
+	sync_state.stratum = NTP_MAX_STRATUM;
+	sync_state.precision = engine_clock_precision();
 	control_init(env->ctl_fd);
 	proc_drop_privileges(PROC_ENGINE, env->uid, env->gid, conf->chroot_dir);
 	log_debug("jailed in %s as uid %u", conf->chroot_dir,

@@ -28,6 +28,8 @@ enum imsg_type {
 	IMSG_DNS_CHANNEL,	/* parent -> engine: fd to the dns process */
 	IMSG_SERVER_CHANNEL,	/* parent -> engine: fd to a server process */
 	IMSG_STARTED,		/* parent -> engine: every child is forked */
+	IMSG_SYNC_STATE,	/* engine -> server: struct sync_state */
+	IMSG_SERVER_STATS,	/* server -> engine: struct serve_stats */
 };
 
 struct imsg_log_hdr {
@@ -92,6 +94,7 @@ void		 engine_main(struct child_env *) __attribute__((noreturn));
 void		 dns_main(struct child_env *) __attribute__((noreturn));
 void		 server_main(struct child_env *) __attribute__((noreturn));
 void		 engine_show_status(struct imsgbuf *);
+void		 engine_show_clients(struct imsgbuf *);
 
 /* control.c */
 int		 control_open(const char *path);

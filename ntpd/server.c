@@ -3,9 +3,12 @@
  * still root it enters its namespace and binds its addresses there; then
  * it is jailed like the engine, and cannot open a socket at all.
  *
- * Answering clients comes with the allow lists and rate limits: until
- * then a request is read, counted and dropped, so that the listeners
- * exist and nobody gets time from an unchecked service.
+ * It reads requests in batches with their kernel receive times, asks
+ * serve_request() about each, and sends the answers in one batch with a
+ * transmit time taken just before the send.  Nothing is allocated on
+ * that path.  What it tells clients about the clock comes from the
+ * engine (IMSG_SYNC_STATE); until the engine has validated the clock,
+ * that is "unsynchronised".
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -21,15 +24,43 @@
 #include "addr.h"
 #include "log.h"
 #include "ntpd.h"
+#include "serve.h"
 
 #define SERVER_MAX_SOCKETS	(2 * CONF_MAX_LISTENERS)
 #define SERVER_PKT_MAX		1024	/* anything longer is not NTP */
+#define SERVER_BATCH		64	/* datagrams per recvmmsg */
+#define SERVER_BATCHES		16	/* per socket before polling again */
+#define SERVER_REPORT_MS	1000	/* statistics to the engine */
 
 static struct imsgbuf	 parent_ibuf;
 static struct imsgbuf	 engine_ibuf;
 static int		 socks[SERVER_MAX_SOCKETS];
 static size_t		 nsocks;
-static uint64_t		 requests_dropped;
+
+static struct acl	 acl;
+static struct serve_ctx	 ctx;
+
+/* The batch buffers, allocated once. */
+static unsigned char	 rx_buf[SERVER_BATCH][SERVER_PKT_MAX];
+static struct sockaddr_storage rx_addr[SERVER_BATCH];
+static struct iovec	 rx_iov[SERVER_BATCH];
+static union {
+	struct cmsghdr	 hdr;
+	unsigned char	 buf[CMSG_SPACE(sizeof(struct timespec))];
+}			 rx_ctl[SERVER_BATCH];
+static struct mmsghdr	 rx_msg[SERVER_BATCH];
+static unsigned char	 tx_buf[SERVER_BATCH][NTP_HEADER_SIZE];
+static struct iovec	 tx_iov[SERVER_BATCH];
+static struct mmsghdr	 tx_msg[SERVER_BATCH];
+static int		 tx_is_reply[SERVER_BATCH];
+
+/* What the engine has been told, and when. */
+static struct serve_counters reported;
+static struct timespec	 reported_at;
+
+/* At most one line a second about denied clients. */
+static time_t		 denied_log_sec;
+static uint64_t		 denied_unlogged;
 
 /* Enter iproute2's named network namespace /run/netns/NAME. */
 static void
@@ -62,6 +93,9 @@ server_bind(const struct sockaddr *sa, socklen_t salen)
 	if (sa->sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 	    IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		fatal("setsockopt IPV6_V6ONLY");
+	/* The kernel's receive time of each request, not ours. */
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == -1)
+		fatal("setsockopt SO_TIMESTAMPNS");
 	if (bind(fd, sa, salen) == -1) {
 		saved_errno = errno;
 		log_warn("bind %s", addr_format(sa, buf, sizeof(buf)));
@@ -128,22 +162,275 @@ server_listen(const struct netns_cfg *ns)
 	}
 }
 
-/* Drain one socket: read, count, drop (see the top of the file). */
+static void
+server_log_denied(const struct sockaddr *from)
+{
+	struct timespec	 now;
+	char		 buf[ADDR_STRLEN];
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec == denied_log_sec) {
+		denied_unlogged++;
+		return;
+	}
+	denied_log_sec = now.tv_sec;
+	if (denied_unlogged > 0)
+		log_info("denied a request from %s (and %llu more since the "
+		    "last such line)", addr_ntop(from, buf, sizeof(buf)),
+		    (unsigned long long)denied_unlogged);
+	else
+		log_info("denied a request from %s",
+		    addr_ntop(from, buf, sizeof(buf)));
+	denied_unlogged = 0;
+}
+
+static struct ntp_ts
+server_rx_time(const struct msghdr *mh)
+{
+	struct cmsghdr	*cm;
+	struct timespec	 ts;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(
+	    (struct msghdr *)mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SO_TIMESTAMPNS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(ts))) {
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			return ntp_ts_from_timespec(&ts);
+		}
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);	/* not expected to happen */
+	return ntp_ts_from_timespec(&ts);
+}
+
+/*
+ * One batch from one socket: returns how many datagrams were read, 0
+ * when there were none.
+ */
+static int
+server_batch(int fd)
+{
+	struct timespec		 mono, now;
+	struct ntp_ts		 rx, tx;
+	enum serve_verdict	 v;
+	uint64_t		 now_ns;
+	int			 n, i, ntx = 0, sent, rc;
+
+	for (i = 0; i < SERVER_BATCH; i++) {
+		rx_msg[i].msg_hdr.msg_name = &rx_addr[i];
+		rx_msg[i].msg_hdr.msg_namelen = sizeof(rx_addr[i]);
+		rx_msg[i].msg_hdr.msg_control = rx_ctl[i].buf;
+		rx_msg[i].msg_hdr.msg_controllen = sizeof(rx_ctl[i].buf);
+		rx_msg[i].msg_hdr.msg_flags = 0;
+	}
+	n = recvmmsg(fd, rx_msg, SERVER_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
+			log_warn("recvmmsg");
+		return 0;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	now_ns = (uint64_t)mono.tv_sec * 1000000000ULL +
+	    (uint64_t)mono.tv_nsec;
+	for (i = 0; i < n; i++) {
+		rx = server_rx_time(&rx_msg[i].msg_hdr);
+		v = serve_request(&ctx, rx_buf[i], rx_msg[i].msg_len,
+		    (struct sockaddr *)&rx_addr[i], rx, now_ns, tx_buf[ntx]);
+		if (v == SERVE_DROP_DENIED || v == SERVE_KOD_DENY)
+			server_log_denied((struct sockaddr *)&rx_addr[i]);
+		if (!serve_verdict_sends(v))
+			continue;
+		tx_msg[ntx].msg_hdr.msg_name = &rx_addr[i];
+		tx_msg[ntx].msg_hdr.msg_namelen =
+		    rx_msg[i].msg_hdr.msg_namelen;
+		tx_is_reply[ntx] = v == SERVE_REPLY;
+		ntx++;
+	}
+	if (ntx == 0)
+		return n;
+
+	/* As late as possible: one reading for the whole batch. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	tx = ntp_ts_from_timespec(&now);
+	for (i = 0; i < ntx; i++)
+		if (tx_is_reply[i])
+			serve_set_transmit(tx_buf[i], tx);
+	for (sent = 0; sent < ntx; sent += rc) {
+		rc = sendmmsg(fd, tx_msg + sent, ntx - sent, MSG_DONTWAIT);
+		if (rc == -1) {
+			if (errno == EINTR)
+				continue;
+			/* A full socket buffer drops the rest, as UDP does. */
+			if (errno != EAGAIN)
+				log_warn("sendmmsg");
+			break;
+		}
+		if (rc == 0)
+			break;
+	}
+	return n;
+}
+
+/* Read a ready socket until it is empty or it has had its share. */
 static void
 server_drain(int fd)
 {
-	unsigned char	 pkt[SERVER_PKT_MAX];
-	ssize_t		 n;
-	int		 i;
+	int	 i;
 
-	for (i = 0; i < 64; i++) {
-		n = recv(fd, pkt, sizeof(pkt), MSG_DONTWAIT | MSG_TRUNC);
-		if (n == -1) {
-			if (errno != EAGAIN && errno != EINTR)
-				log_warn("recv");
+	for (i = 0; i < SERVER_BATCHES; i++)
+		if (server_batch(fd) < SERVER_BATCH)
 			return;
+}
+
+/* The engine's description of the clock: checked, then served. */
+static void
+server_sync_state(struct imsg *imsg)
+{
+	struct sync_state	 st;
+
+	if (imsg->datalen != sizeof(st))
+		fatalx("sync state of %zu bytes", imsg->datalen);
+	memcpy(&st, imsg->data, sizeof(st));
+	if (st.synced > 1 || st.leap > NTP_LEAP_UNSYNC ||
+	    (st.synced && (st.stratum < 1 || st.stratum >= NTP_MAX_STRATUM ||
+	    st.leap == NTP_LEAP_UNSYNC)) ||
+	    st.precision < -32 || st.precision > 0)
+		fatalx("malformed sync state");
+	ctx.state = st;
+	log_debug("clock %s, stratum %u, leap %u",
+	    st.synced ? "synchronised" : "unsynchronised", st.stratum,
+	    st.leap);
+}
+
+static void
+server_engine_msg(struct imsg *imsg, void *arg)
+{
+	(void)arg;
+	switch (imsg->hdr.type) {
+	case IMSG_SYNC_STATE:
+		server_sync_state(imsg);
+		break;
+	default:
+		fatalx("unexpected message %u from the engine",
+		    imsg->hdr.type);
+	}
+}
+
+/*
+ * The access rules in force here: the global ones and this namespace's
+ * as a layer above them.  The parser has refused duplicates already.
+ */
+static void
+server_build_acl(const struct ntpd_conf *conf, const struct netns_cfg *ns)
+{
+	const struct acl_rule_list	*lists[2] = { &conf->serve.rules,
+					    &ns->serve.rules };
+	const struct acl_rule_cfg	*rc;
+	const struct acl_rule		*conflict;
+	struct acl_rule			 r;
+	int				 layer;
+
+	acl_init(&acl);
+	for (layer = 0; layer < 2; layer++) {
+		TAILQ_FOREACH(rc, lists[layer], entry) {
+			memset(&r, 0, sizeof(r));
+			r.prefix = rc->prefix;
+			r.action = rc->allow ? ACL_ALLOW : ACL_DENY;
+			r.layer = layer == 0 ? ACL_GLOBAL : ACL_NAMESPACE;
+			r.kod = rc->kod;
+			r.lineno = rc->lineno;
+			if (acl_add(&acl, &r, &conflict) == -1)
+				fatal("access rule of line %d", rc->lineno);
 		}
-		requests_dropped++;
+	}
+	if (!acl_allows_any(&acl))
+		log_warnx("no allow rule is in force in namespace %s: its "
+		    "listeners will answer nobody", netns_display_name(
+		    ns->name));
+}
+
+static void
+server_setup(const struct ntpd_conf *conf, const struct netns_cfg *ns)
+{
+	struct ratelimit_conf	 rc;
+	int			 i;
+
+	server_build_acl(conf, ns);
+	ctx.acl = &acl;
+	config_serve_policy(conf, ns, &ctx.policy);
+	if (!ctx.policy.ratelimit_off) {
+		memset(&rc, 0, sizeof(rc));
+		rc.rate = ctx.policy.rate;
+		rc.burst = ctx.policy.burst;
+		rc.max_clients = ctx.policy.clients;
+		rc.ipv6_prefixlen = 64;
+		if ((ctx.ratelimit = ratelimit_new(&rc)) == NULL)
+			fatal("rate limit table");
+	}
+	/* Unsynchronised until the engine says otherwise. */
+	ctx.state.synced = 0;
+	ctx.state.leap = NTP_LEAP_UNSYNC;
+	ctx.state.stratum = NTP_MAX_STRATUM;
+	ctx.state.precision = -20;
+
+	for (i = 0; i < SERVER_BATCH; i++) {
+		rx_iov[i].iov_base = rx_buf[i];
+		rx_iov[i].iov_len = sizeof(rx_buf[i]);
+		rx_msg[i].msg_hdr.msg_iov = &rx_iov[i];
+		rx_msg[i].msg_hdr.msg_iovlen = 1;
+		tx_iov[i].iov_base = tx_buf[i];
+		tx_iov[i].iov_len = NTP_HEADER_SIZE;
+		tx_msg[i].msg_hdr.msg_iov = &tx_iov[i];
+		tx_msg[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+/* Counters and the busiest clients, to the engine, when they changed. */
+static void
+server_report(void)
+{
+	struct serve_stats	 st;
+	struct ratelimit_client	 top[SERVE_TOP_CLIENTS];
+	struct timespec		 now;
+	size_t			 i, n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - reported_at.tv_sec) * 1000 +
+	    (now.tv_nsec - reported_at.tv_nsec) / 1000000 < SERVER_REPORT_MS)
+		return;
+	reported_at = now;
+	if (memcmp(&reported, &ctx.counters, sizeof(reported)) == 0)
+		return;
+	memset(&st, 0, sizeof(st));
+	st.counters = ctx.counters;
+	if (ctx.ratelimit != NULL) {
+		st.nclients = ratelimit_nclients(ctx.ratelimit);
+		st.evictions = ratelimit_evictions(ctx.ratelimit);
+		n = ratelimit_top(ctx.ratelimit, top, SERVE_TOP_CLIENTS);
+		for (i = 0; i < n; i++) {
+			addr_ntop((struct sockaddr *)&top[i].addr,
+			    st.top[i].addr, sizeof(st.top[i].addr));
+			st.top[i].prefixlen = top[i].prefixlen;
+			st.top[i].requests = top[i].requests;
+			st.top[i].limited = top[i].limited;
+		}
+		st.ntop = n;
+	}
+	/* An engine that stopped reading gets no more; nothing else waits. */
+	if (imsg_compose(&engine_ibuf, IMSG_SERVER_STATS, 0, -1, &st,
+	    sizeof(st)) == 0)
+		reported = ctx.counters;
+}
+
+static void
+server_read_engine(void)
+{
+	switch (proc_channel_read(&engine_ibuf, server_engine_msg, NULL)) {
+	case 0:
+		exit(0);
+	case -1:
+		fatal("channel to the engine");
 	}
 }
 
@@ -160,6 +447,7 @@ server_main(struct child_env *env)
 	if (env->netns->name[0] != '\0')
 		server_enter_netns(env->netns->name);
 	server_listen(env->netns);
+	server_setup(env->conf, env->netns);
 	proc_drop_privileges(PROC_SERVER, env->uid, env->gid,
 	    env->conf->chroot_dir);
 
@@ -172,7 +460,8 @@ server_main(struct child_env *env)
 			pfd[2 + i].fd = socks[i];
 			pfd[2 + i].events = POLLIN;
 		}
-		if (proc_wait(pfd, 2 + nsocks, -1) == -1 && errno != EINTR)
+		if (proc_wait(pfd, 2 + nsocks, SERVER_REPORT_MS) == -1 &&
+		    errno != EINTR)
 			fatal("poll");
 		if (proc_should_quit())
 			exit(0);
@@ -185,9 +474,10 @@ server_main(struct child_env *env)
 		    imsgbuf_write(&engine_ibuf) == -1)
 			exit(0);
 		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
-			proc_read_idle_channel(&engine_ibuf, "engine");
+			server_read_engine();
 		for (i = 0; i < nsocks; i++)
 			if (pfd[2 + i].revents & POLLIN)
 				server_drain(socks[i]);
+		server_report();
 	}
 }

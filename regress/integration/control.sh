@@ -29,19 +29,24 @@ ctl_case() {
 }
 
 # CTL_SHOW_STATUS = 1, CTL_STATUS = 100, CTL_END = 104; EPERM 1,
-# EINVAL 22, EOPNOTSUPP 95.
+# EINVAL 22, EOPNOTSUPP 95.  Type 99 is no request, and not a read.
+NOT_A_READ=99
 check "status, as nobody: CTL_STATUS comes first" \
 	sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups \
 	'$CTLRAW' '$SOCK' 1 | head -n 1 | grep -q '^type 100 len '"
 check "status ends with CTL_END" \
 	sh -c "'$CTLRAW' '$SOCK' 1 | tail -n 1 | grep -qx 'type 104 len 0'"
 ctl_case "a request that is not a read, as nobody: refused" \
-	"error 1 permission denied: root only" nobody 2
+	"error 1 permission denied: root only" nobody $NOT_A_READ
 check "the refusal is logged with the caller's uid" \
-	grep -q "control: request 2 refused to uid 65534 (pid [0-9]*)" "$TMP/log"
+	grep -q "control: request $NOT_A_READ refused to uid 65534 (pid [0-9]*)" \
+	"$TMP/log"
 ctl_case "a type no request has, as nobody: refused too" \
 	"error 1 permission denied: root only" nobody 4000000000
-ctl_case "the same as root: unknown" "error 95 unknown request" 2
+ctl_case "the same as root: unknown" "error 95 unknown request" $NOT_A_READ
+check "clients, as nobody: a read, so allowed (CTL_NETNS_STATS first)" \
+	sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups \
+	'$CTLRAW' '$SOCK' 2 | head -n 1 | grep -q '^type 106 len '"
 ctl_case "status with a payload: malformed" "error 22 malformed request" 1 4
 ctl_case "a header longer than any message: dropped" eof 1 0 20000
 ctl_case "a header shorter than a header: dropped" eof 1 0 8
