@@ -82,6 +82,8 @@ make_netns b 10.251.2.1/32 10.251.2.10/32
 NS_B=$NETNS
 make_netns u 10.251.3.1/32
 NS_U=$NETNS
+make_netns n 10.251.4.1/32
+NS_N=$NETNS
 conf="$TMP/tenants.conf"
 write_conf "$conf" \
 	"namespace $NS_A {" \
@@ -100,8 +102,17 @@ write_conf "$conf" \
 	"namespace $NS_U {" \
 	'	listen on 10.251.3.1' \
 	'	allow 10.251.3.0/24' \
+	'}' \
+	"namespace $NS_N {" \
+	'	listen on 10.251.4.1' \
+	'	local stratum 5' \
 	'}'
 start_daemon "$conf" "$TMP/tenants.log"
+check "a namespace with no allow rule: the daemon says so at startup" \
+	grep -q "no allow rule is in force in namespace $NS_N: its listeners will answer nobody" \
+	"$TMP/tenants.log"
+check "and that namespace's listener answers nobody" \
+	sh -c "ip netns exec $NS_N $PROBE -t 500 10.251.4.1 123 | grep -qx timeout"
 in_a() { ip netns exec "$NS_A" "$@"; }
 in_b() { ip netns exec "$NS_B" "$@"; }
 in_u() { ip netns exec "$NS_U" "$@"; }
