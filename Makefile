@@ -38,7 +38,8 @@ endif
 COMMON_SRCS	:= common/imsg.c common/log.c common/addr.c common/ntp.c
 NTPD_SRCS	:= ntpd/ntpd.c ntpd/parent.c ntpd/config.c ntpd/proc.c \
 		   ntpd/sandbox.c ntpd/engine.c ntpd/control.c ntpd/dns.c \
-		   ntpd/server.c ntpd/serve.c ntpd/acl.c ntpd/ratelimit.c
+		   ntpd/server.c ntpd/serve.c ntpd/acl.c ntpd/ratelimit.c \
+		   ntpd/exchange.c
 NTPCTL_SRCS	:= ntpctl/ntpctl.c
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(O)/obj/%.o)
@@ -48,7 +49,8 @@ NTPCTL_OBJS	:= $(NTPCTL_SRCS:%.c=$(O)/obj/%.o)
 NTPD_LIB_OBJS	:= $(filter-out $(O)/obj/ntpd/ntpd.o,$(NTPD_OBJS))
 
 UNIT_TESTS	:= test_imsg test_log test_config test_addr test_ntp \
-		   test_acl test_ratelimit test_serve test_sandbox
+		   test_acl test_ratelimit test_serve test_exchange \
+		   test_sandbox
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/regress/%)
 CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 
