@@ -27,7 +27,7 @@ ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE $(WARNINGS) $(HARDENING) \
 		   -Icommon -Intpd $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
 		   $(CFLAGS)
 ALL_LDFLAGS	:= -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS		:= $(shell $(PKG_CONFIG) --libs $(PKGS))
+LIBS		:= $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
 
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS	+= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -39,7 +39,7 @@ COMMON_SRCS	:= common/imsg.c common/log.c common/addr.c common/ntp.c
 NTPD_SRCS	:= ntpd/ntpd.c ntpd/parent.c ntpd/config.c ntpd/proc.c \
 		   ntpd/sandbox.c ntpd/engine.c ntpd/control.c ntpd/dns.c \
 		   ntpd/server.c ntpd/serve.c ntpd/acl.c ntpd/ratelimit.c \
-		   ntpd/exchange.c
+		   ntpd/exchange.c ntpd/filter.c ntpd/select.c
 NTPCTL_SRCS	:= ntpctl/ntpctl.c
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(O)/obj/%.o)
@@ -50,7 +50,7 @@ NTPD_LIB_OBJS	:= $(filter-out $(O)/obj/ntpd/ntpd.o,$(NTPD_OBJS))
 
 UNIT_TESTS	:= test_imsg test_log test_config test_addr test_ntp \
 		   test_acl test_ratelimit test_serve test_exchange \
-		   test_sandbox
+		   test_filter test_select test_sandbox
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/regress/%)
 CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 

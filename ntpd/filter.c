@@ -1,0 +1,348 @@
+/*
+ * The per-source sample filter (RFC 5905, section 10 and A.5.2), with
+ * no I/O.
+ *
+ * Stages.  The last FILTER_NSTAGES replies, newest first; a stage is a
+ * real sample, or invalid (empty, or the dummy of a missed poll) and then
+ * counts as MAXDISP dispersion and infinite delay.  The estimate is the
+ * sample of least delay: on a path with queueing, the reply that waited
+ * least is the one whose two legs were most nearly equal, so its offset
+ * is the least wrong.  Eight stages is the RFC's choice and ours: at the
+ * default poll of 64 s it spans about 8 minutes, within which a clock
+ * under discipline wanders by much less than the queueing noise that the
+ * choice removes.  test_filter.c's "lan_noise" measures it: with 100 us
+ * of queueing a leg the error is a quarter of the raw samples' (a mean of
+ * the eight: a third), with queueing one way an eighth (a mean: 3/4, as
+ * the bias stays).  Only with no queueing at all would a mean do better,
+ * by sqrt(8); that is the discipline's to average, over many polls.
+ *
+ * Dispersion.  Each sample's dispersion grows at PHI from the time it was
+ * taken; the filter's is the sum of the stages' (sorted by delay, invalid
+ * ones last at MAXDISP) weighted 1/2, 1/4, ... 1/256.  With few samples
+ * the empty stages dominate: it takes four samples to bring the root
+ * distance under a second, as RFC 5905 intends.  Jitter is the RMS of the
+ * other samples' offsets about the chosen one, never below precision.
+ *
+ * Spikes.  A "popcorn spike" is a sample whose offset is far from the
+ * estimate by the estimate's own standards: further than SGATE jitters,
+ * with an allowance for its extra delay (a sample that waited d longer
+ * can be off by d/2).  It is held rather than used.  There is no
+ * allowance for the time since the chosen sample: PHI bounds a clock
+ * that nobody disciplines, and at 15 ppm it would open the gate by 1 ms a
+ * poll at 64 s, wider than any LAN spike; the wander of a disciplined
+ * clock shows in the jitter.  A step of the server's clock (or ours)
+ * looks the same at first; held samples confirm it when FILTER_CONFIRM in
+ * a row lie on one side of the estimate, closer to each other than to it.
+ * A step could also come with noise too wide to look like one, or as a
+ * drift; so FILTER_NSTAGES held in a row are accepted whatever they look
+ * like, since by then the estimate is the odd one out.  Server state
+ * (stratum, leap, root delay and dispersion) is taken from every reply,
+ * held or not: it is what the server says about itself, not our
+ * measurement.
+ */
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "filter.h"
+
+/* Samples needed before spikes are judged: one difference is no jitter. */
+#define FILTER_GATE_MIN	3
+
+#define NS_PER_SEC	1e9
+
+static double	age(uint64_t now_ns, uint64_t t_ns);
+static void	push(struct filter *, const struct filter_stage *);
+static unsigned int sorted(const struct filter *, uint64_t,
+		    struct filter_stage *);
+static int	estimate(const struct filter *, uint64_t,
+		    struct filter_est *);
+static int	is_spike(const struct filter *, const struct filter_stage *,
+		    double *);
+static int	confirmed(const struct filter *, double);
+static void	take_held(struct filter *, unsigned int);
+static int	sample_ok(const struct filter_sample *);
+
+void
+filter_init(struct filter *f, double precision)
+{
+	memset(f, 0, sizeof(*f));
+	/* Written this way so that NaN gets the default too. */
+	if (!(precision > 0 && precision < FILTER_MAXDISP))
+		precision = 1e-9;
+	f->precision = precision;
+	f->leap = 3;
+	f->stratum = 16;
+	f->rootdelay = 0;
+	f->rootdisp = FILTER_MAXDISP;
+}
+
+/* Seconds from t_ns to now_ns; none when now_ns is earlier. */
+static double
+age(uint64_t now_ns, uint64_t t_ns)
+{
+	return now_ns > t_ns ? (double)(now_ns - t_ns) / NS_PER_SEC : 0;
+}
+
+/* Shift st in as the newest stage; the oldest falls out. */
+static void
+push(struct filter *f, const struct filter_stage *st)
+{
+	memmove(&f->stage[1], &f->stage[0],
+	    (FILTER_NSTAGES - 1) * sizeof(f->stage[0]));
+	f->stage[0] = *st;
+}
+
+/*
+ * The valid stages into out, by increasing delay (the newer first among
+ * equals), their dispersion grown to now and capped at MAXDISP.  Returns
+ * how many.  An insertion sort: eight elements, and no libc qsort, which
+ * may allocate.
+ */
+static unsigned int
+sorted(const struct filter *f, uint64_t now_ns, struct filter_stage *out)
+{
+	struct filter_stage	st;
+	unsigned int		i, j, n = 0;
+
+	for (i = 0; i < FILTER_NSTAGES; i++) {
+		if (!f->stage[i].valid)
+			continue;
+		st = f->stage[i];
+		st.disp += FILTER_PHI * age(now_ns, st.t_ns);
+		if (st.disp > FILTER_MAXDISP)
+			st.disp = FILTER_MAXDISP;
+		/* Stages come newest first: strict < keeps that order. */
+		for (j = n; j > 0 && st.delay < out[j - 1].delay; j--)
+			out[j] = out[j - 1];
+		out[j] = st;
+		n++;
+	}
+	return n;
+}
+
+static int
+estimate(const struct filter *f, uint64_t now_ns, struct filter_est *est)
+{
+	struct filter_stage	s[FILTER_NSTAGES];
+	unsigned int		n, i;
+	double			disp, sum, w, d;
+
+	if ((n = sorted(f, now_ns, s)) == 0)
+		return -1;
+
+	disp = 0;
+	w = 0.5;
+	for (i = 0; i < FILTER_NSTAGES; i++, w /= 2)
+		disp += w * (i < n ? s[i].disp : FILTER_MAXDISP);
+
+	sum = 0;
+	for (i = 1; i < n; i++) {
+		d = s[i].offset - s[0].offset;
+		sum += d * d;
+	}
+	est->jitter = n > 1 ? sqrt(sum / (n - 1)) : 0;
+	if (est->jitter < f->precision)
+		est->jitter = f->precision;
+
+	est->offset = s[0].offset;
+	est->delay = s[0].delay;
+	est->disp = disp;
+	est->t_ns = s[0].t_ns;
+	est->rootdelay = f->rootdelay;
+	est->rootdisp = f->rootdisp;
+	est->rootdist = est->delay / 2 + est->disp + est->rootdelay / 2 +
+	    est->rootdisp + est->jitter;
+	est->nsamples = n;
+	est->stratum = f->stratum;
+	est->leap = f->leap;
+	est->reach = f->reach;
+	return 0;
+}
+
+int
+filter_estimate(const struct filter *f, uint64_t now_ns,
+    struct filter_est *est)
+{
+	if (f == NULL || est == NULL)
+		return -1;
+	return estimate(f, now_ns, est);
+}
+
+/*
+ * Too far from the estimate to be believed at once; *offset is then the
+ * estimate's offset.
+ */
+static int
+is_spike(const struct filter *f, const struct filter_stage *st,
+    double *offset)
+{
+	struct filter_est	e;
+	double			gate, extra;
+
+	if (estimate(f, st->t_ns, &e) == -1 || e.nsamples < FILTER_GATE_MIN)
+		return 0;
+	extra = st->delay > e.delay ? st->delay - e.delay : 0;
+	gate = FILTER_SGATE * e.jitter + extra / 2;
+	*offset = e.offset;
+	return fabs(st->offset - e.offset) > gate;
+}
+
+/*
+ * The last FILTER_CONFIRM held samples are a step away from the estimate
+ * at offset: all on one side, and nearer each other than it.
+ */
+static int
+confirmed(const struct filter *f, double offset)
+{
+	const struct filter_stage	*h;
+	double				 lo, hi, gap;
+	unsigned int			 i;
+
+	if (f->nheld < FILTER_CONFIRM)
+		return 0;
+	h = &f->held[f->nheld - FILTER_CONFIRM];
+	lo = hi = h[0].offset;
+	for (i = 1; i < FILTER_CONFIRM; i++) {
+		if (h[i].offset < lo)
+			lo = h[i].offset;
+		if (h[i].offset > hi)
+			hi = h[i].offset;
+	}
+	if (lo > offset)
+		gap = lo - offset;
+	else if (hi < offset)
+		gap = offset - hi;
+	else
+		return 0;
+	return hi - lo < gap;
+}
+
+/* A step: the filter starts over with the last n held samples. */
+static void
+take_held(struct filter *f, unsigned int n)
+{
+	unsigned int	i;
+
+	for (i = 0; i < FILTER_NSTAGES; i++)
+		f->stage[i].valid = 0;
+	for (i = f->nheld - n; i < f->nheld; i++)
+		push(f, &f->held[i]);
+	f->nheld = 0;
+	f->steps++;
+}
+
+static int
+sample_ok(const struct filter_sample *s)
+{
+	return s != NULL && isfinite(s->offset) && isfinite(s->delay) &&
+	    isfinite(s->disp) && isfinite(s->rootdelay) &&
+	    isfinite(s->rootdisp) && s->disp >= 0 && s->rootdelay >= 0 &&
+	    s->rootdisp >= 0 && s->delay < FILTER_MAXDISP &&
+	    s->delay > -FILTER_MAXDISP && s->leap <= 3;
+}
+
+enum filter_verdict
+filter_add(struct filter *f, const struct filter_sample *s)
+{
+	struct filter_stage	st;
+	struct filter_est	e;
+	enum filter_verdict	v;
+	double			old;
+
+	if (f == NULL || !sample_ok(s))
+		return FILTER_INVALID;
+
+	f->reach = (uint8_t)(f->reach << 1 | 1);
+	f->stratum = s->stratum;
+	f->leap = s->leap;
+	f->rootdelay = s->rootdelay;
+	f->rootdisp = s->rootdisp;
+	if (s->leap == 3 || s->stratum == 0 || s->stratum >= 16)
+		return FILTER_UNSYNC;
+
+	st.offset = s->offset;
+	st.delay = s->delay < f->precision ? f->precision : s->delay;
+	st.disp = s->disp;
+	st.t_ns = s->t_ns;
+	st.valid = 1;
+
+	if (is_spike(f, &st, &old)) {
+		f->spikes++;
+		f->held[f->nheld++] = st;
+		if (confirmed(f, old))
+			take_held(f, FILTER_CONFIRM);
+		else if (f->nheld == FILTER_NSTAGES)
+			take_held(f, FILTER_NSTAGES);
+		else
+			return FILTER_HELD;
+		v = FILTER_STEP;
+	} else {
+		f->nheld = 0;
+		push(f, &st);
+		v = FILTER_UPDATED;
+	}
+
+	/* Only a sample later than the last one used is news. */
+	(void)estimate(f, st.t_ns, &e);
+	if (f->used && e.t_ns <= f->used_ns && v != FILTER_STEP)
+		return FILTER_STORED;
+	f->used = 1;
+	f->used_ns = e.t_ns;
+	return v;
+}
+
+void
+filter_miss(struct filter *f)
+{
+	struct filter_stage	dummy;
+
+	if (f == NULL)
+		return;
+	f->reach = (uint8_t)(f->reach << 1);
+	if ((f->reach & 0x7) != 0)
+		return;
+	memset(&dummy, 0, sizeof(dummy));
+	push(f, &dummy);
+}
+
+void
+filter_adjust(struct filter *f, double doffset)
+{
+	unsigned int	i;
+
+	if (f == NULL || !isfinite(doffset))
+		return;
+	for (i = 0; i < FILTER_NSTAGES; i++)
+		f->stage[i].offset -= doffset;
+	for (i = 0; i < f->nheld; i++)
+		f->held[i].offset -= doffset;
+}
+
+void
+filter_reset(struct filter *f)
+{
+	unsigned int	i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < FILTER_NSTAGES; i++)
+		memset(&f->stage[i], 0, sizeof(f->stage[i]));
+	f->nheld = 0;
+	f->used = 0;
+	f->used_ns = 0;
+}
+
+uint8_t
+filter_reach(const struct filter *f)
+{
+	return f == NULL ? 0 : f->reach;
+}
+
+int
+filter_reachable(const struct filter *f)
+{
+	return f != NULL && f->reach != 0;
+}
