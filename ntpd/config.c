@@ -120,6 +120,12 @@ static const char *one_arg(struct parser *, const struct line *,
 static void	parse_user(struct parser *, const struct line *);
 static void	parse_socket(struct parser *, const struct line *);
 static void	parse_chroot(struct parser *, const struct line *);
+static int	source_flag(struct parser *, const struct line *,
+		    const char *, int *);
+static int	source_number(struct parser *, const struct line *, int *,
+		    unsigned int, unsigned int, unsigned int *);
+static int	source_options(struct parser *, const struct line *,
+		    struct source_cfg *);
 static void	parse_source(struct parser *, const struct line *,
 		    enum source_kind);
 static void	parse_server(struct parser *, const struct line *);
@@ -683,21 +689,132 @@ parse_chroot(struct parser *p, const struct line *l)
 	p->chroot_line = l->lineno;
 }
 
+/* A flag option given twice is an error too: one of them was a typo. */
+static int
+source_flag(struct parser *p, const struct line *l, const char *opt,
+    int *flag)
+{
+	if (*flag) {
+		conf_err(p, l->lineno, "\"%s\" given twice", opt);
+		return -1;
+	}
+	*flag = 1;
+	return 0;
+}
+
+static int
+source_number(struct parser *p, const struct line *l, int *i,
+    unsigned int min, unsigned int max, unsigned int *v)
+{
+	const char	*opt = l->tok[*i].text;
+
+	if (*i + 1 >= l->ntok || l->tok[*i + 1].type != TOK_WORD) {
+		conf_err(p, l->lineno, "\"%s\" needs a number", opt);
+		return -1;
+	}
+	(*i)++;
+	if (parse_number(l->tok[*i].text, max, v) == -1 || *v < min) {
+		conf_err(p, l->lineno, "invalid %s \"%s\" (%u to %u)", opt,
+		    l->tok[*i].text, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * server|servers|pool HOST [port N] [iburst] [minpoll N] [maxpoll N]
+ *     [prefer] [noselect]
+ */
+static int
+source_options(struct parser *p, const struct line *l,
+    struct source_cfg *src)
+{
+	const char	*opt;
+	unsigned int	 v;
+	int		 i, seen_port = 0, seen_min = 0, seen_max = 0;
+
+	for (i = 2; i < l->ntok; i++) {
+		opt = l->tok[i].text;
+		if (l->tok[i].type != TOK_WORD) {
+			conf_err(p, l->lineno, "unexpected \"%s\"", opt);
+			return -1;
+		}
+		if (strcmp(opt, "iburst") == 0) {
+			if (source_flag(p, l, opt, &src->iburst) == -1)
+				return -1;
+		} else if (strcmp(opt, "prefer") == 0) {
+			if (source_flag(p, l, opt, &src->prefer) == -1)
+				return -1;
+		} else if (strcmp(opt, "noselect") == 0) {
+			if (source_flag(p, l, opt, &src->noselect) == -1)
+				return -1;
+		} else if (strcmp(opt, "port") == 0) {
+			if (source_flag(p, l, opt, &seen_port) == -1 ||
+			    source_number(p, l, &i, 1, 65535, &v) == -1)
+				return -1;
+			src->port = (uint16_t)v;
+		} else if (strcmp(opt, "minpoll") == 0) {
+			if (source_flag(p, l, opt, &seen_min) == -1 ||
+			    source_number(p, l, &i, POLL_MIN, POLL_MAX,
+			    &v) == -1)
+				return -1;
+			src->minpoll = (int)v;
+		} else if (strcmp(opt, "maxpoll") == 0) {
+			if (source_flag(p, l, opt, &seen_max) == -1 ||
+			    source_number(p, l, &i, POLL_MIN, POLL_MAX,
+			    &v) == -1)
+				return -1;
+			src->maxpoll = (int)v;
+		} else {
+			conf_err(p, l->lineno, "unknown %s option \"%s\"",
+			    l->tok[0].text, opt);
+			return -1;
+		}
+	}
+	/* One bound given alone moves the other with it if need be. */
+	if (seen_min && !seen_max && src->maxpoll < src->minpoll)
+		src->maxpoll = src->minpoll;
+	if (seen_max && !seen_min && src->minpoll > src->maxpoll)
+		src->minpoll = src->maxpoll;
+	if (src->maxpoll < src->minpoll) {
+		conf_err(p, l->lineno, "maxpoll %d is below minpoll %d",
+		    src->maxpoll, src->minpoll);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 parse_source(struct parser *p, const struct line *l, enum source_kind kind)
 {
-	struct source_cfg	*src;
+	struct source_cfg	*src, opts;
 	const char		*s;
 
-	if ((s = one_arg(p, l, "a host name or address")) == NULL)
+	if (l->ntok < 2) {
+		conf_err(p, l->lineno, "\"%s\" needs a host name or address",
+		    l->tok[0].text);
 		return;
+	}
+	if (l->tok[1].type != TOK_WORD) {
+		conf_err(p, l->lineno, "unexpected \"%s\" after \"%s\"",
+		    l->tok[1].text, l->tok[0].text);
+		return;
+	}
+	s = l->tok[1].text;
 	if (!valid_host(s)) {
 		conf_err(p, l->lineno, "invalid host name or address \"%s\"",
 		    s);
 		return;
 	}
+	memset(&opts, 0, sizeof(opts));
+	opts.port = NTP_PORT;
+	opts.minpoll = POLL_DEFAULT_MIN;
+	opts.maxpoll = POLL_DEFAULT_MAX;
+	if (source_options(p, l, &opts) == -1)
+		return;
 	TAILQ_FOREACH(src, &p->conf->sources, entry) {
-		if (src->kind == kind && same_host(src->host, s)) {
+		if (src->kind == kind && same_host(src->host, s) &&
+		    src->port == opts.port) {
 			conf_err(p, l->lineno, "duplicate source \"%s\" "
 			    "(first on line %d)", s, src->lineno);
 			return;
@@ -710,6 +827,7 @@ parse_source(struct parser *p, const struct line *l, enum source_kind kind)
 	}
 	if ((src = conf_calloc(p, l->lineno, sizeof(*src))) == NULL)
 		return;
+	*src = opts;
 	src->kind = kind;
 	strlcpy(src->host, s, sizeof(src->host));
 	src->lineno = l->lineno;

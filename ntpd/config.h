@@ -92,10 +92,21 @@ enum source_kind {
 	SOURCE_SERVERS,		/* "servers"/"pool": every address of it */
 };
 
+#define POLL_MIN		3	/* log2 s: 8 s */
+#define POLL_MAX		17	/* log2 s: about 36 h */
+#define POLL_DEFAULT_MIN	6	/* 64 s */
+#define POLL_DEFAULT_MAX	10	/* 1024 s */
+
 struct source_cfg {
 	TAILQ_ENTRY(source_cfg)	 entry;
 	enum source_kind	 kind;
 	char			 host[SOURCE_NAME_MAX];
+	uint16_t		 port;		/* host byte order */
+	int			 minpoll;	/* log2 s */
+	int			 maxpoll;
+	int			 iburst;	/* a quick burst at start */
+	int			 prefer;
+	int			 noselect;	/* measured, never used */
 	int			 lineno;
 };
 TAILQ_HEAD(source_list, source_cfg);

@@ -785,6 +785,39 @@ START_TEST(all_errors_reported)
 }
 END_TEST
 
+START_TEST(source_options)
+{
+	struct ntpd_conf	*conf;
+	struct source_cfg	*a, *b, *c, *d;
+
+	conf = parse_ok("server 192.0.2.1\n"
+	    "server 192.0.2.2 port 10123 iburst minpoll 4 maxpoll 4 prefer\n"
+	    "pool pool.example.net noselect minpoll 12\n"
+	    "server 192.0.2.1 port 124 maxpoll 4\n");
+	a = TAILQ_FIRST(&conf->sources);
+	b = TAILQ_NEXT(a, entry);
+	c = TAILQ_NEXT(b, entry);
+	d = TAILQ_NEXT(c, entry);
+	ck_assert_uint_eq(a->port, 123);
+	ck_assert_int_eq(a->minpoll, POLL_DEFAULT_MIN);
+	ck_assert_int_eq(a->maxpoll, POLL_DEFAULT_MAX);
+	ck_assert(!a->iburst && !a->prefer && !a->noselect);
+	ck_assert_uint_eq(b->port, 10123);
+	ck_assert(b->iburst && b->prefer && !b->noselect);
+	ck_assert_int_eq(b->minpoll, 4);
+	ck_assert_int_eq(b->maxpoll, 4);
+	/* A bound given alone takes the other with it. */
+	ck_assert_int_eq(c->minpoll, 12);
+	ck_assert_int_eq(c->maxpoll, 12);
+	ck_assert(c->noselect);
+	ck_assert_int_eq(d->minpoll, 4);
+	ck_assert_int_eq(d->maxpoll, 4);
+	/* The same address on another port is another source. */
+	ck_assert_uint_eq(d->port, 124);
+	config_free(conf);
+}
+END_TEST
+
 /* Serving policy: allow, deny, ratelimit, local stratum. */
 
 static const struct acl_rule_cfg *
@@ -992,8 +1025,23 @@ static const struct err_case err_cases[] = {
 	{ "server }\n", 0, { L1 "unexpected \"}\" after \"server\"" } },
 	{ "user a b\n", 0, { L1 "unexpected \"b\" after \"user a\"" } },
 	{ "user a {\n", 0, { L1 "unexpected \"{\" after \"user a\"" } },
-	{ "server 192.0.2.1 iburst\n", 0,
-	    { L1 "unexpected \"iburst\" after \"server 192.0.2.1\"" } },
+	{ "server 192.0.2.1 fast\n", 0,
+	    { L1 "unknown server option \"fast\"" } },
+	{ "pool a.example.net {\n", 0, { L1 "unexpected \"{\"" } },
+	{ "server 192.0.2.1 iburst iburst\n", 0,
+	    { L1 "\"iburst\" given twice" } },
+	{ "server 192.0.2.1 minpoll\n", 0,
+	    { L1 "\"minpoll\" needs a number" } },
+	{ "server 192.0.2.1 minpoll 2\n", 0,
+	    { L1 "invalid minpoll \"2\" (3 to 17)" } },
+	{ "server 192.0.2.1 maxpoll 18\n", 0,
+	    { L1 "invalid maxpoll \"18\" (3 to 17)" } },
+	{ "server 192.0.2.1 minpoll 8 maxpoll 6\n", 0,
+	    { L1 "maxpoll 6 is below minpoll 8" } },
+	{ "server 192.0.2.1 port 0\n", 0,
+	    { L1 "invalid port \"0\" (1 to 65535)" } },
+	{ "server 192.0.2.1 port 1 port 2\n", 0,
+	    { L1 "\"port\" given twice" } },
 	{ "chroot \"/a b\" c\n", 0,
 	    { L1 "unexpected \"c\" after \"chroot /a b\"" } },
 	{ "user a\nuser b\n", 0, { L2 "\"user\" already set on line 1" } },
@@ -1429,6 +1477,7 @@ config_suite(void)
 	tcase_add_test(tc, source_max);
 	tcase_add_test(tc, listeners_own);
 	tcase_add_test(tc, namespaces);
+	tcase_add_test(tc, source_options);
 	tcase_add_test(tc, serve_defaults);
 	tcase_add_test(tc, serve_rules);
 	tcase_add_test(tc, serve_namespace_layer);
