@@ -39,7 +39,7 @@ COMMON_SRCS	:= common/imsg.c common/log.c common/addr.c common/ntp.c
 NTPD_SRCS	:= ntpd/ntpd.c ntpd/parent.c ntpd/config.c ntpd/proc.c \
 		   ntpd/sandbox.c ntpd/engine.c ntpd/control.c ntpd/dns.c \
 		   ntpd/server.c ntpd/serve.c ntpd/acl.c ntpd/ratelimit.c \
-		   ntpd/exchange.c ntpd/filter.c ntpd/select.c
+		   ntpd/exchange.c ntpd/filter.c ntpd/select.c ntpd/client.c
 NTPCTL_SRCS	:= ntpctl/ntpctl.c
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(O)/obj/%.o)
@@ -76,12 +76,13 @@ $(O)/ntpd: $(NTPD_OBJS) $(O)/libcommon.a
 $(O)/ntpctl: $(NTPCTL_OBJS) $(O)/libcommon.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-# Clients for the integration tests: a raw control-socket client and an
-# NTP client that sends what real clients never would.
-TEST_TOOLS	:= $(O)/regress/ctlraw $(O)/regress/ntpprobe
+# Tools for the integration tests: a raw control-socket client, an NTP
+# client and an NTP server that send what real ones never would.
+TEST_TOOLS	:= $(O)/regress/ctlraw $(O)/regress/ntpprobe \
+		   $(O)/regress/fakentp
 
-$(O)/regress/ctlraw $(O)/regress/ntpprobe: $(O)/regress/%: \
-    $(O)/obj/regress/integration/%.o $(O)/libcommon.a
+$(TEST_TOOLS): $(O)/regress/%: $(O)/obj/regress/integration/%.o \
+    $(O)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 

@@ -21,6 +21,7 @@ enum ctl_type {
 	/* requests */
 	CTL_SHOW_STATUS = 1,
 	CTL_SHOW_CLIENTS,
+	CTL_SHOW_PEERS,
 	/* answers */
 	CTL_STATUS = 100,	/* struct ctl_status */
 	CTL_PROC,		/* struct ctl_proc */
@@ -30,6 +31,8 @@ enum ctl_type {
 	CTL_ERROR,		/* struct ctl_error */
 	CTL_NETNS_STATS,	/* struct ctl_netns_stats */
 	CTL_CLIENT,		/* struct ctl_client, of the last namespace */
+	CTL_SYSTEM,		/* struct ctl_system */
+	CTL_PEER,		/* struct ctl_peer */
 };
 
 enum ctl_sync_state {
@@ -94,6 +97,58 @@ struct ctl_client {
 	uint32_t	prefixlen;
 	uint64_t	requests;
 	uint64_t	limited;
+};
+
+/* The outcome of source selection. */
+enum ctl_select_status {
+	CTL_SEL_NONE,		/* not run yet, or no sources */
+	CTL_SEL_OK,
+	CTL_SEL_NO_SOURCES,	/* none usable */
+	CTL_SEL_NO_MAJORITY,
+	CTL_SEL_TOO_FEW,
+};
+
+struct ctl_system {
+	uint32_t	select_status;	/* enum ctl_select_status */
+	uint32_t	nsources;
+	uint32_t	nusable;
+	uint32_t	ntruechimers;
+	uint32_t	ncombined;
+	int32_t		syspeer;	/* index of the peer, -1: none */
+	double		offset;		/* s, combined: the sources' minus ours */
+	double		jitter;		/* s */
+};
+
+enum ctl_peer_state {
+	CTL_PEER_UNUSABLE,
+	CTL_PEER_FALSETICKER,
+	CTL_PEER_CANDIDATE,
+	CTL_PEER_COMBINED,
+	CTL_PEER_SYSPEER,
+};
+
+/* One upstream source. */
+struct ctl_peer {
+	char		host[CTL_HOST_MAX];	/* as configured */
+	char		addr[CTL_ADDR_MAX];	/* "" while unresolved */
+	uint32_t	state;		/* enum ctl_peer_state */
+	uint32_t	why;		/* unusable: SELECT_WHY_* bits */
+	uint32_t	stratum;	/* 0: no reply yet */
+	int32_t		poll;		/* log2 s */
+	uint32_t	reach;		/* 8 bits */
+	uint32_t	have_sample;
+	double		age;		/* s since the last sample */
+	double		offset;		/* s, filtered */
+	double		delay;		/* s */
+	double		jitter;		/* s */
+	double		rootdist;	/* s */
+	uint64_t	sent;
+	uint64_t	samples;
+	uint64_t	timeouts;
+	uint64_t	rejected;	/* replies refused, any reason */
+	uint64_t	kod;		/* kisses received */
+	uint32_t	stopped;	/* 1: the server said DENY, not asked */
+	uint32_t	flags;		/* 1 prefer, 2 noselect */
 };
 
 struct ctl_error {

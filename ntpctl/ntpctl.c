@@ -32,6 +32,13 @@ struct status_view {
 	size_t			 nlisteners;
 };
 
+struct peers_view {
+	struct ctl_system	 sys;
+	int			 have_sys;
+	struct ctl_peer		 peers[MAX_LINES];
+	size_t			 npeers;
+};
+
 struct clients_view {
 	struct ctl_netns_stats	 ns[MAX_LINES];
 	size_t			 nns;
@@ -43,7 +50,8 @@ struct clients_view {
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: ntpctl [-S socket] -s status | clients\n");
+	fprintf(stderr, "usage: ntpctl [-S socket] -s status | peers | "
+	    "clients\n");
 	exit(1);
 }
 
@@ -150,6 +158,31 @@ status_collect(void *arg, const struct imsg *imsg)
 		check_string(v->listeners[v->nlisteners].addr,
 		    sizeof(v->listeners[0].addr), "address");
 		v->nlisteners++;
+		return 0;
+	default:
+		return answer_end(imsg);
+	}
+}
+
+static int
+peers_collect(void *arg, const struct imsg *imsg)
+{
+	struct peers_view	*v = arg;
+	struct ctl_peer		*p;
+
+	switch (imsg->hdr.type) {
+	case CTL_SYSTEM:
+		take(imsg, &v->sys, sizeof(v->sys), "system");
+		v->have_sys = 1;
+		return 0;
+	case CTL_PEER:
+		if (v->npeers == MAX_LINES)
+			errx(1, "too many sources in the answer");
+		p = &v->peers[v->npeers];
+		take(imsg, p, sizeof(*p), "source");
+		check_string(p->host, sizeof(p->host), "host");
+		check_string(p->addr, sizeof(p->addr), "address");
+		v->npeers++;
 		return 0;
 	default:
 		return answer_end(imsg);
@@ -312,6 +345,106 @@ clients_print(const struct clients_view *v)
 		printf("no listeners: this host serves no time\n");
 }
 
+/* A time in seconds as people read it: "+12.3us", "-1.234ms", "+2.000s". */
+static const char *
+fmt_time(double s, char *buf, size_t len)
+{
+	double	 a = s < 0 ? -s : s;
+
+	if (a < 1e-3)
+		snprintf(buf, len, "%+.1fus", s * 1e6);
+	else if (a < 1)
+		snprintf(buf, len, "%+.3fms", s * 1e3);
+	else
+		snprintf(buf, len, "%+.3fs", s);
+	return buf;
+}
+
+static const char *
+select_status_name(uint32_t st)
+{
+	switch (st) {
+	case CTL_SEL_OK:
+		return "a majority agrees";
+	case CTL_SEL_NO_SOURCES:
+		return "no usable source";
+	case CTL_SEL_NO_MAJORITY:
+		return "no majority: the sources disagree";
+	case CTL_SEL_TOO_FEW:
+		return "too few sources agree";
+	default:
+		return "no source has been heard from yet";
+	}
+}
+
+/* One mark per state, as ntpq and chronyc users will expect. */
+static char
+peer_mark(const struct ctl_peer *p)
+{
+	if (p->stopped)
+		return '!';
+	switch (p->state) {
+	case CTL_PEER_SYSPEER:
+		return '*';
+	case CTL_PEER_COMBINED:
+		return '+';
+	case CTL_PEER_CANDIDATE:
+		return '-';
+	case CTL_PEER_FALSETICKER:
+		return 'x';
+	default:
+		return '?';
+	}
+}
+
+static void
+peers_print(const struct peers_view *v)
+{
+	const struct ctl_peer	*p;
+	char			 a[32], b[32], c[32], age[16];
+	size_t			 i;
+
+	if (!v->have_sys)
+		errx(1, "ntpd's answer has no selection outcome");
+	printf("selection: %s; %u sources, %u usable, %u agreeing, "
+	    "%u combined\n", select_status_name(v->sys.select_status),
+	    v->sys.nsources, v->sys.nusable, v->sys.ntruechimers,
+	    v->sys.ncombined);
+	if (v->sys.select_status == CTL_SEL_OK)
+		printf("combined offset %s, jitter %s (not applied: this "
+		    "version does not discipline the clock)\n",
+		    fmt_time(v->sys.offset, a, sizeof(a)),
+		    fmt_time(v->sys.jitter, b, sizeof(b)) + 1);
+	printf("\n  %-26s %2s %4s %5s %5s %10s %10s %10s %5s %5s %5s %4s\n",
+	    "SOURCE", "ST", "POLL", "REACH", "AGE", "OFFSET", "DELAY",
+	    "JITTER", "SENT", "LOST", "BAD", "KOD");
+	for (i = 0; i < v->npeers; i++) {
+		p = &v->peers[i];
+		if (p->have_sample)
+			snprintf(age, sizeof(age), "%.0fs", p->age);
+		else
+			strlcpy(age, "-", sizeof(age));
+		printf("%c %-26s %2u %4lld %5o %5s %10s %10s %10s %5llu "
+		    "%5llu %5llu %4llu\n", peer_mark(p),
+		    p->addr[0] != '\0' ? p->addr : p->host, p->stratum,
+		    1LL << (p->poll > 0 && p->poll < 31 ? p->poll : 0),
+		    p->reach, age,
+		    p->have_sample ? fmt_time(p->offset, a, sizeof(a)) : "-",
+		    p->have_sample ? fmt_time(p->delay, b, sizeof(b)) + 1 :
+		    "-",
+		    p->have_sample ? fmt_time(p->jitter, c, sizeof(c)) + 1 :
+		    "-",
+		    (unsigned long long)p->sent,
+		    (unsigned long long)p->timeouts,
+		    (unsigned long long)p->rejected,
+		    (unsigned long long)p->kod);
+	}
+	if (v->npeers == 0)
+		printf("  no sources configured\n");
+	printf("\n* system peer, + combined, - agrees but not combined, "
+	    "x falseticker,\n? unusable, ! refused us (kiss-o'-death)\n");
+}
+
 /* Send one request and hand every message of the answer to collect. */
 static void
 request(int fd, uint32_t type, int (*collect)(void *, const struct imsg *),
@@ -363,6 +496,18 @@ show_status(int fd)
 }
 
 static void
+show_peers(int fd)
+{
+	struct peers_view	*v;
+
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		err(1, "calloc");
+	request(fd, CTL_SHOW_PEERS, peers_collect, v);
+	peers_print(v);
+	free(v);
+}
+
+static void
 show_clients(int fd)
 {
 	struct clients_view	*v;
@@ -395,13 +540,16 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc || show == NULL)
 		usage();
-	if (strcmp(show, "status") != 0 && strcmp(show, "clients") != 0)
-		errx(1, "unknown view \"%s\": try -s status or -s clients",
-		    show);
+	if (strcmp(show, "status") != 0 && strcmp(show, "peers") != 0 &&
+	    strcmp(show, "clients") != 0)
+		errx(1, "unknown view \"%s\": try -s status, -s peers or "
+		    "-s clients", show);
 
 	fd = ctl_connect(sockpath);
 	if (strcmp(show, "status") == 0)
 		show_status(fd);
+	else if (strcmp(show, "peers") == 0)
+		show_peers(fd);
 	else
 		show_clients(fd);
 	close(fd);

@@ -200,6 +200,7 @@ control_permitted(uint32_t type, uid_t uid)
 	switch (type) {
 	case CTL_SHOW_STATUS:
 	case CTL_SHOW_CLIENTS:
+	case CTL_SHOW_PEERS:
 		return 1;
 	default:
 		return uid == 0;
@@ -217,20 +218,20 @@ control_request(struct ctl_conn *c, struct imsg *imsg)
 		control_error(c, EPERM, "permission denied: root only");
 		return;
 	}
+	/* Every request there is carries no payload. */
+	if (imsg->datalen != 0) {
+		control_error(c, EINVAL, "malformed request");
+		return;
+	}
 	switch (imsg->hdr.type) {
 	case CTL_SHOW_STATUS:
-		if (imsg->datalen != 0) {
-			control_error(c, EINVAL, "malformed request");
-			return;
-		}
 		engine_show_status(&c->ibuf);
 		return;
 	case CTL_SHOW_CLIENTS:
-		if (imsg->datalen != 0) {
-			control_error(c, EINVAL, "malformed request");
-			return;
-		}
 		engine_show_clients(&c->ibuf);
+		return;
+	case CTL_SHOW_PEERS:
+		engine_show_peers(&c->ibuf);
 		return;
 	default:
 		log_debug("control: unknown request %u from uid %u pid %d",

@@ -12,13 +12,15 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "client.h"
 #include "ctl.h"
 #include "log.h"
 #include "ntpd.h"
 #include "serve.h"
 
 #define ENGINE_MAX_PROCS	(3 + CONF_MAX_NAMESPACES)
-#define ENGINE_MAX_POLLFDS	(2 + CONF_MAX_NAMESPACES + 1 + 32)
+#define ENGINE_MAX_POLLFDS	(2 + CONF_MAX_NAMESPACES + 1 + 32 + \
+				    CONF_MAX_SOURCES)
 
 struct channel {
 	struct imsgbuf	 ibuf;
@@ -291,6 +293,13 @@ engine_show_status(struct imsgbuf *out)
 	(void)imsg_compose(out, CTL_END, 0, -1, NULL, 0);
 }
 
+/* Answer to CTL_SHOW_PEERS. */
+void
+engine_show_peers(struct imsgbuf *out)
+{
+	client_show_peers(out, monotonic_ns());
+}
+
 /* Answer to CTL_SHOW_CLIENTS: every namespace's server, busiest first. */
 void
 engine_show_clients(struct imsgbuf *out)
@@ -351,8 +360,9 @@ engine_main(struct child_env *env)
 {
 	struct pollfd	 pfd[ENGINE_MAX_POLLFDS];
 	struct channel	*polled[1 + CONF_MAX_NAMESPACES], *ch;
-	size_t		 npolled, nctl, ctl_first, i;
-	int		 nservers;
+	size_t		 npolled, nctl, ctl_first, nclient, client_first, i;
+	uint64_t	 now;
+	int		 nservers, timeout, t;
 
 	conf = env->conf;
 	nservers = config_count_netns(conf);
@@ -368,6 +378,7 @@ engine_main(struct child_env *env)
 	proc_drop_privileges(PROC_ENGINE, env->uid, env->gid, conf->chroot_dir);
 	log_debug("jailed in %s as uid %u", conf->chroot_dir,
 	    (unsigned int)env->uid);
+	client_init(conf, sync_state.precision);
 
 	for (;;) {
 		poll_channel(&pfd[0], &parent_ibuf);
@@ -382,8 +393,15 @@ engine_main(struct child_env *env)
 		ctl_first = 1 + npolled;
 		nctl = control_pollfds(&pfd[ctl_first],
 		    ENGINE_MAX_POLLFDS - ctl_first);
+		client_first = ctl_first + nctl;
+		nclient = client_pollfds(&pfd[client_first],
+		    ENGINE_MAX_POLLFDS - client_first);
 
-		if (proc_wait(pfd, ctl_first + nctl, control_timeout()) == -1 &&
+		timeout = control_timeout();
+		t = client_timeout(monotonic_ns());
+		if (t != -1 && (timeout == -1 || t < timeout))
+			timeout = t;
+		if (proc_wait(pfd, client_first + nclient, timeout) == -1 &&
 		    errno != EINTR)
 			fatal("poll");
 		if (proc_should_quit())
@@ -404,5 +422,8 @@ engine_main(struct child_env *env)
 				engine_dispatch_child(ch);
 		}
 		control_dispatch(&pfd[ctl_first], nctl);
+		now = monotonic_ns();
+		client_dispatch(&pfd[client_first], nclient, now);
+		client_run(now);
 	}
 }

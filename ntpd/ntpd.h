@@ -95,6 +95,7 @@ void		 dns_main(struct child_env *) __attribute__((noreturn));
 void		 server_main(struct child_env *) __attribute__((noreturn));
 void		 engine_show_status(struct imsgbuf *);
 void		 engine_show_clients(struct imsgbuf *);
+void		 engine_show_peers(struct imsgbuf *);
 
 /* control.c */
 int		 control_open(const char *path);

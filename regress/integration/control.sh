@@ -39,8 +39,8 @@ check "status ends with CTL_END" \
 ctl_case "a request that is not a read, as nobody: refused" \
 	"error 1 permission denied: root only" nobody $NOT_A_READ
 check "the refusal is logged with the caller's uid" \
-	grep -q "control: request $NOT_A_READ refused to uid 65534 (pid [0-9]*)" \
-	"$TMP/log"
+	log_has "$TMP/log" \
+	"control: request $NOT_A_READ refused to uid 65534 \(pid [0-9]+\)"
 ctl_case "a type no request has, as nobody: refused too" \
 	"error 1 permission denied: root only" nobody 4000000000
 ctl_case "the same as root: unknown" "error 95 unknown request" $NOT_A_READ

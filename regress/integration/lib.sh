@@ -129,6 +129,17 @@ child_pid() {
 	return 1
 }
 
+# log_has FILE PATTERN [SECONDS]: wait (5 s by default) for a line
+# matching PATTERN (grep -E) to appear in FILE.
+log_has() {
+	i=0
+	while ! grep -Eq "$2" "$1"; do
+		i=$((i + 1))
+		[ $i -gt $((${3:-5} * 20)) ] && return 1
+		sleep 0.05
+	done
+}
+
 # gone PID: no such process, or only its zombie (a dead child whose new
 # parent has not collected it yet).
 gone() {

@@ -70,7 +70,7 @@ check "ntpctl -s clients counts the malformed (short, version 5)" \
 check "ntpctl -s clients lists the busiest client first" \
 	sh -c "grep -A1 CLIENT '$TMP/clients' | tail -n 1 | grep -Eq '^  127.1.1.4/32 +9 +5$'"
 check "denials are logged with the source" \
-	grep -q "denied a request from 127.1.2.5" "$TMP/lo.log"
+	log_has "$TMP/lo.log" "denied a request from 127.1.2.5"
 kill -TERM "$lo"
 wait_exit "$lo" 5
 
@@ -109,8 +109,8 @@ write_conf "$conf" \
 	'}'
 start_daemon "$conf" "$TMP/tenants.log"
 check "a namespace with no allow rule: the daemon says so at startup" \
-	grep -q "no allow rule is in force in namespace $NS_N: its listeners will answer nobody" \
-	"$TMP/tenants.log"
+	log_has "$TMP/tenants.log" \
+	"no allow rule is in force in namespace $NS_N: its listeners will answer nobody"
 check "and that namespace's listener answers nobody" \
 	sh -c "ip netns exec $NS_N $PROBE -t 500 10.251.4.1 123 | grep -qx timeout"
 in_a() { ip netns exec "$NS_A" "$@"; }

@@ -1,0 +1,140 @@
+/*
+ * fakentp: an upstream server for the tests that misbehaves on demand.
+ * It answers client requests on one address with this machine's clock
+ * moved by an offset, or with a kiss-o'-death, or with a reply whose
+ * origin is wrong, and exits after a time limit.
+ *
+ *	fakentp [-o offset_s] [-s stratum] [-k CODE] [-b] [-t seconds]
+ *	    address port
+ *
+ *	-o	add this many seconds to every timestamp sent (a liar)
+ *	-s	stratum to claim (default 1, refid "FAKE")
+ *	-k	answer every request with the kiss CODE (DENY, RATE...)
+ *	-b	bad origin: answer with an origin that matches nothing
+ *	-t	exit after this many seconds (default 60)
+ */
+#include <sys/socket.h>
+#include <err.h>
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "ntp.h"
+
+static struct ntp_ts
+now_plus(double offset)
+{
+	struct timespec	 ts;
+	double		 whole, frac;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	frac = modf(offset, &whole);
+	ts.tv_sec += (time_t)whole;
+	ts.tv_nsec += (long)(frac * 1e9);
+	while (ts.tv_nsec >= 1000000000L) {
+		ts.tv_nsec -= 1000000000L;
+		ts.tv_sec++;
+	}
+	while (ts.tv_nsec < 0) {
+		ts.tv_nsec += 1000000000L;
+		ts.tv_sec--;
+	}
+	return ntp_ts_from_timespec(&ts);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sockaddr_storage	 ss, from;
+	socklen_t		 sslen, fromlen;
+	struct ntp_packet	 req, rep;
+	struct pollfd		 pfd;
+	struct timespec		 start, now;
+	unsigned char		 buf[1024];
+	const char		*kiss = NULL;
+	double			 offset = 0;
+	long			 stratum = 1, limit = 60;
+	ssize_t			 n;
+	int			 ch, fd, bad_origin = 0;
+
+	while ((ch = getopt(argc, argv, "o:s:k:bt:")) != -1) {
+		switch (ch) {
+		case 'o':
+			offset = strtod(optarg, NULL);
+			break;
+		case 's':
+			stratum = strtol(optarg, NULL, 10);
+			break;
+		case 'k':
+			kiss = optarg;
+			if (strlen(kiss) != 4)
+				errx(2, "a kiss code has four letters");
+			break;
+		case 'b':
+			bad_origin = 1;
+			break;
+		case 't':
+			limit = strtol(optarg, NULL, 10);
+			break;
+		default:
+			errx(2, "usage: fakentp [-o offset] [-s stratum] "
+			    "[-k code] [-b] [-t seconds] address port");
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc != 2 || addr_parse(argv[0], strtol(argv[1], NULL, 10), &ss,
+	    &sslen) == -1)
+		errx(2, "need an address and a port");
+	if ((fd = socket(ss.ss_family, SOCK_DGRAM, 0)) == -1)
+		err(2, "socket");
+	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1)
+		err(2, "bind %s", argv[0]);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= limit)
+			return 0;
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		fromlen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), 0,
+		    (struct sockaddr *)&from, &fromlen);
+		if (n < 0 || ntp_decode(buf, n, &req) == -1 ||
+		    req.mode != NTP_MODE_CLIENT)
+			continue;
+		memset(&rep, 0, sizeof(rep));
+		rep.version = req.version;
+		rep.mode = NTP_MODE_SERVER;
+		rep.poll = req.poll;
+		rep.precision = -20;
+		rep.origin = req.transmit;
+		if (bad_origin)
+			rep.origin.frac ^= 0x5a5a5a5a;
+		if (kiss != NULL) {
+			rep.leap = NTP_LEAP_UNSYNC;
+			rep.stratum = 0;
+			memcpy(rep.refid, kiss, 4);
+			rep.receive = rep.transmit = req.transmit;
+		} else {
+			rep.stratum = stratum;
+			memcpy(rep.refid, "FAKE", 4);
+			rep.root_dispersion = ntp_short_from_double(0.0001);
+			rep.receive = now_plus(offset);
+			rep.reference = rep.receive;
+			rep.transmit = now_plus(offset);
+		}
+		(void)ntp_encode(&rep, buf, sizeof(buf));
+		(void)sendto(fd, buf, NTP_HEADER_SIZE, 0,
+		    (struct sockaddr *)&from, fromlen);
+	}
+}
