@@ -59,7 +59,7 @@ CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 
 .PHONY: all check unit-check integration-check check-man check-sanitize \
 	demo deps \
-	install uninstall clean lint fuzz bench
+	install uninstall clean lint fuzz bench bench-serve
 
 all: $(O)/ntpd $(O)/ntpctl
 
@@ -142,15 +142,26 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man8/ntpd.8 $(DESTDIR)$(MANDIR)/man8/ntpctl.8
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
-# Benchmarks print figures and assert nothing.
+# Benchmarks print figures and assert nothing.  bench runs the module
+# costs; bench-serve puts ntpd's server and chronyd through the same load
+# over veth (as root, about 80 s).
 BENCHES		:= bench_acl_ratelimit
 
-$(O)/bench/%: regress/bench/%.c $(NTPD_LIB_OBJS) $(O)/libcommon.a
+$(O)/bench/bench_acl_ratelimit: regress/bench/bench_acl_ratelimit.c \
+    $(NTPD_LIB_OBJS) $(O)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(ALL_LDFLAGS) $(LIBS)
 
+$(O)/bench/ntpload: $(O)/obj/regress/bench/ntpload.o $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 bench: $(BENCHES:%=$(O)/bench/%)
 	@set -e; for b in $^; do echo "== $$b"; $$b; done
+
+bench-serve: deps
+	$(MAKE) all $(O)/bench/ntpload
+	O=$(O) sh regress/bench/serve-bench.sh
 
 # Coverage-guided fuzzing of the decoders (clang's libFuzzer), for
 # FUZZ_SECONDS each; not part of check, as it runs for as long as asked.
