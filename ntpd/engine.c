@@ -346,15 +346,6 @@ engine_show_clients(struct imsgbuf *out)
 	(void)imsg_compose(out, CTL_END, 0, -1, NULL, 0);
 }
 
-static void
-poll_channel(struct pollfd *pfd, struct imsgbuf *ibuf)
-{
-	pfd->fd = ibuf->fd;
-	pfd->events = POLLIN;
-	if (ibuf->queued > 0)
-		pfd->events |= POLLOUT;
-}
-
 void
 engine_main(struct child_env *env)
 {
@@ -381,7 +372,7 @@ engine_main(struct child_env *env)
 	client_init(conf, sync_state.precision);
 
 	for (;;) {
-		poll_channel(&pfd[0], &parent_ibuf);
+		proc_poll_channel(&pfd[0], &parent_ibuf);
 		npolled = 0;
 		if (dns_chan.open)
 			polled[npolled++] = &dns_chan;
@@ -389,7 +380,7 @@ engine_main(struct child_env *env)
 			if (server_chans[i].open)
 				polled[npolled++] = &server_chans[i];
 		for (i = 0; i < npolled; i++)
-			poll_channel(&pfd[1 + i], &polled[i]->ibuf);
+			proc_poll_channel(&pfd[1 + i], &polled[i]->ibuf);
 		ctl_first = 1 + npolled;
 		nctl = control_pollfds(&pfd[ctl_first],
 		    ENGINE_MAX_POLLFDS - ctl_first);
@@ -407,10 +398,7 @@ engine_main(struct child_env *env)
 		if (proc_should_quit())
 			exit(0);
 
-		if (pfd[0].revents & POLLOUT &&
-		    imsgbuf_write(&parent_ibuf) == -1)
-			exit(0);
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+		if (proc_channel_ready(&pfd[0], &parent_ibuf))
 			engine_dispatch_parent();
 		for (i = 0; i < npolled; i++) {
 			ch = polled[i];

@@ -73,6 +73,8 @@ int		 proc_wait(struct pollfd *, nfds_t, int timeout_ms);
 int		 proc_channel_read(struct imsgbuf *,
 		    void (*)(struct imsg *, void *), void *);
 void		 proc_read_idle_channel(struct imsgbuf *, const char *peer);
+void		 proc_poll_channel(struct pollfd *, const struct imsgbuf *);
+int		 proc_channel_ready(const struct pollfd *, struct imsgbuf *);
 
 /* sandbox.c */
 int		 sandbox_apply(enum proc_role);

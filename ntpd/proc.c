@@ -342,3 +342,26 @@ proc_read_idle_channel(struct imsgbuf *ibuf, const char *peer)
 		fatal("channel to the %s", peer);
 	}
 }
+
+/* Wait for a channel: always for reading, for writing when output waits. */
+void
+proc_poll_channel(struct pollfd *pfd, const struct imsgbuf *ibuf)
+{
+	pfd->fd = ibuf->fd;
+	pfd->events = POLLIN;
+	if (ibuf->queued > 0)
+		pfd->events |= POLLOUT;
+}
+
+/*
+ * After the wait: write what is queued, and say whether there is
+ * something to read.  A child whose channel cannot be written to has
+ * lost its peer, and with it its reason to run.
+ */
+int
+proc_channel_ready(const struct pollfd *pfd, struct imsgbuf *ibuf)
+{
+	if (pfd->revents & POLLOUT && imsgbuf_write(ibuf) == -1)
+		exit(0);
+	return (pfd->revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+}

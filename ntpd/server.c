@@ -470,10 +470,8 @@ server_main(struct child_env *env)
 	    env->conf->chroot_dir);
 
 	for (;;) {
-		pfd[0].fd = parent_ibuf.fd;
-		pfd[0].events = POLLIN | (parent_ibuf.queued ? POLLOUT : 0);
-		pfd[1].fd = engine_ibuf.fd;
-		pfd[1].events = POLLIN | (engine_ibuf.queued ? POLLOUT : 0);
+		proc_poll_channel(&pfd[0], &parent_ibuf);
+		proc_poll_channel(&pfd[1], &engine_ibuf);
 		for (i = 0; i < nsocks; i++) {
 			pfd[2 + i].fd = socks[i];
 			pfd[2 + i].events = POLLIN;
@@ -483,15 +481,9 @@ server_main(struct child_env *env)
 			fatal("poll");
 		if (proc_should_quit())
 			exit(0);
-		if (pfd[0].revents & POLLOUT &&
-		    imsgbuf_write(&parent_ibuf) == -1)
-			exit(0);
-		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR))
+		if (proc_channel_ready(&pfd[0], &parent_ibuf))
 			proc_read_idle_channel(&parent_ibuf, "parent");
-		if (pfd[1].revents & POLLOUT &&
-		    imsgbuf_write(&engine_ibuf) == -1)
-			exit(0);
-		if (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))
+		if (proc_channel_ready(&pfd[1], &engine_ibuf))
 			server_read_engine();
 		for (i = 0; i < nsocks; i++)
 			if (pfd[2 + i].revents & POLLIN)
