@@ -125,7 +125,8 @@ deps:
 	@etc/deps.sh
 
 lint:
-	shellcheck regress/integration/* regress/demo/demo etc/deps.sh .ci/run
+	shellcheck -x -S warning regress/integration/*.sh regress/integration/run-all \
+	    regress/demo/demo regress/bench/*.sh etc/deps.sh .ci/run
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \

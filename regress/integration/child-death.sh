@@ -1,6 +1,7 @@
 #!/bin/sh
 # Fail closed: when any child dies the daemon stops, saying which child
 # and why; when the parent dies the children go with it.
+# shellcheck source=regress/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 

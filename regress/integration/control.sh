@@ -1,6 +1,7 @@
 #!/bin/sh
 # The control socket as a door into the engine: what anybody may ask,
 # what only root may, and what happens to frames ntpctl would never send.
+# shellcheck source=regress/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 

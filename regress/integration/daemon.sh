@@ -1,6 +1,7 @@
 #!/bin/sh
 # Without -d: the command returns once the daemon is in the background,
 # detached from the terminal's session, serving its control socket.
+# shellcheck source=regress/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 

@@ -1,3 +1,7 @@
+# shellcheck shell=sh
+# Variables set here (EXIT_STATUS, NETNS...) are read by the tests that
+# source this file.
+# shellcheck disable=SC2034
 # Shared by the integration tests: sourced, not run.
 #
 # Every daemon is started under setpriv --bounding-set=-sys_time, so it

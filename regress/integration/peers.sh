@@ -3,6 +3,7 @@
 # selected, a liar is marked a falseticker, a kiss-o'-death DENY stops
 # the queries, a reply that answers nothing is refused, a silent source
 # is unreachable.  No clock is touched: the daemon only measures.
+# shellcheck source=regress/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 

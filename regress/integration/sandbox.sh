@@ -1,6 +1,7 @@
 #!/bin/sh
 # On a running daemon: every child's identity, jail, seccomp and network
 # namespace, as the kernel reports them in /proc.
+# shellcheck source=regress/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 

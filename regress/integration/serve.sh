@@ -1,6 +1,7 @@
 #!/bin/sh
 # Serving time: who gets answers, what the answers say, what is never
 # answered; tenants in their own namespaces, real clients, isolation.
+# shellcheck source=regress/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 

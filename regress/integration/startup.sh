@@ -1,6 +1,7 @@
 #!/bin/sh
 # Starting up: what is refused, with what message, and that a refused
 # start leaves nothing behind (no process, no socket).
+# shellcheck source=regress/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_root
 
