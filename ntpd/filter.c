@@ -24,9 +24,12 @@
  * other samples' offsets about the chosen one, never below precision.
  *
  * Spikes.  A "popcorn spike" is a sample whose offset is far from the
- * estimate by the estimate's own standards: further than SGATE jitters,
- * with an allowance for its extra delay (a sample that waited d longer
- * can be off by d/2).  It is held rather than used.  There is no
+ * estimate by the estimate's own standards: further than SGATE jitters
+ * plus what path asymmetry alone can explain.  A sample's offset is only
+ * known to within half its round trip, so two samples may honestly
+ * differ by half the sum of their delays; without that allowance a quiet
+ * link, whose jitter is a fraction of a microsecond, would take ordinary
+ * samples for spikes.  A spike is held rather than used.  There is no
  * allowance for the time since the chosen sample: PHI bounds a clock
  * that nobody disciplines, and at 15 ppm it would open the gate by 1 ms a
  * poll at 64 s, wider than any LAN spike; the wander of a disciplined
@@ -180,12 +183,11 @@ is_spike(const struct filter *f, const struct filter_stage *st,
     double *offset)
 {
 	struct filter_est	e;
-	double			gate, extra;
+	double			gate;
 
 	if (estimate(f, st->t_ns, &e) == -1 || e.nsamples < FILTER_GATE_MIN)
 		return 0;
-	extra = st->delay > e.delay ? st->delay - e.delay : 0;
-	gate = FILTER_SGATE * e.jitter + extra / 2;
+	gate = FILTER_SGATE * e.jitter + (st->delay + e.delay) / 2;
 	*offset = e.offset;
 	return fabs(st->offset - e.offset) > gate;
 }

@@ -46,8 +46,10 @@ ip netns exec "$NS" setpriv --bounding-set=-sys_time "$NTPD" -d -v \
 DAEMON_PID=$!
 DAEMON_PIDS="$DAEMON_PIDS $DAEMON_PID"
 
-# iburst: four exchanges 2 s apart; give it a few more seconds.
-sleep 12
+# iburst: four exchanges 2 s apart, the fewest that bring a source's
+# distance under the limit; wait for one regular poll (8 s) beyond them,
+# so that a single sample lost or held cannot decide the outcome.
+sleep 16
 "$NTPCTL" -S "$TMP/ntpd.sock" -s peers >"$TMP/peers"
 cat "$TMP/peers"
 line() { grep "10.253.0.$1:123" "$TMP/peers"; }

@@ -479,20 +479,24 @@ START_TEST(spike)
 	ck_assert_uint_eq(f.steps, 0);
 	ck_assert(fabs(est(&f, t).offset - 1 * MS) < 10 * US);
 
-	/* The gate is 3 jitters (some 6 us here) at no extra delay. */
+	/*
+	 * The gate is 3 jitters (some 6 us here) plus what asymmetry can
+	 * explain: half the two delays, 1 ms at equal delays of 1 ms.
+	 */
 	e = est(&f, t);
 	ck_assert(e.jitter > 2 * US && e.jitter < 10 * US);
 	t += 64 * SEC;
-	ck_assert_int_eq(add(&f, e.offset + 3.2 * e.jitter, e.delay, t),
-	    FILTER_HELD);
+	ck_assert_int_eq(add(&f, e.offset + 3.2 * e.jitter + e.delay,
+	    e.delay, t), FILTER_HELD);
 	t += 64 * SEC;
-	ck_assert_int_ne(add(&f, e.offset - 2.8 * e.jitter, e.delay, t),
-	    FILTER_HELD);
+	/* Kept, but with a little more delay, so not chosen. */
+	ck_assert_int_ne(add(&f, e.offset - 2.8 * e.jitter - e.delay,
+	    1.01 * e.delay, t), FILTER_HELD);
 
 	/*
-	 * With 40 ms more delay, the path's asymmetry can move the offset
-	 * by up to 20 ms: 25 ms off is a spike, 15 ms off is kept, though
-	 * not chosen.
+	 * At 41 ms of delay against 1 ms, asymmetry can explain up to
+	 * 21 ms: 25 ms off is a spike, 15 ms off is kept, though not
+	 * chosen.
 	 */
 	t += 64 * SEC;
 	ck_assert_int_eq(add(&f, 26 * MS, 41 * MS, t), FILTER_HELD);
@@ -847,7 +851,7 @@ model_add(struct model *m, const struct filter_sample *s)
 	st.t = s->t_ns;
 	if (model_est(m, st.t, &e) && e.nsamples >= 3 &&
 	    fabs(st.off - e.offset) > 3 * e.jitter +
-	    (st.dly > e.delay ? st.dly - e.delay : 0) / 2) {
+	    (st.dly + e.delay) / 2) {
 		m->held[m->nheld++] = st;
 		from = -1;
 		if (m->nheld >= 3) {
