@@ -76,7 +76,8 @@ log_get_verbose(void)
 	return log_verbose;
 }
 
-void
+/* One already formatted line, the usual way (stderr or syslog). */
+static void
 log_emit(int priority, const char *msg)
 {
 	if (log_journal) {

@@ -18,9 +18,6 @@ void	log_set_procname(const char *);	/* prefixes "name: " */
 void	log_set_verbose(int);
 int	log_get_verbose(void);
 
-/* Write one already formatted line the usual way (stderr or syslog). */
-void	log_emit(int priority, const char *msg);
-
 void	logit(int priority, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	vlog(int priority, const char *, va_list)

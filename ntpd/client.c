@@ -20,12 +20,20 @@
 #include "filter.h"
 #include "log.h"
 #include "ntp.h"
+#include "select.h"
 
 #define REPLY_TIMEOUT_NS	2000000000ULL	/* then the poll is a miss */
 #define IBURST_COUNT		4		/* quick exchanges at start */
 #define IBURST_SPACING_NS	2000000000ULL
 #define POLL_UP_AFTER		8	/* good polls in a row before longer */
 #define KOD_RATE_POLL_STEP	2	/* log2 s added by a RATE kiss */
+
+/* The outcome of the last selection. */
+struct client_system {
+	struct select_result	 result;
+	int			 have_result;	/* result.status is SELECT_OK */
+	uint64_t		 updated_ns;	/* monotonic */
+};
 
 struct source {
 	const struct source_cfg	*cfg;
@@ -425,12 +433,6 @@ client_dispatch(const struct pollfd *pfd, size_t n, uint64_t now)
 			if (sources[i].fd == pfd[j].fd)
 				client_receive(&sources[i], now);
 	}
-}
-
-const struct client_system *
-client_system(void)
-{
-	return &sys;
 }
 
 static uint32_t

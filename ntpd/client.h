@@ -14,14 +14,6 @@
 
 #include "config.h"
 #include "imsg.h"
-#include "select.h"
-
-/* The outcome of the last selection, for status and the discipline. */
-struct client_system {
-	struct select_result	 result;
-	int			 have_result;	/* result.status is SELECT_OK */
-	uint64_t		 updated_ns;	/* monotonic */
-};
 
 void	client_init(struct ntpd_conf *, int8_t precision);
 /* Milliseconds until the next timer, or -1. */
@@ -31,7 +23,6 @@ size_t	client_pollfds(struct pollfd *, size_t max);
 void	client_dispatch(const struct pollfd *, size_t n, uint64_t now_ns);
 /* Send what is due and give up on what timed out. */
 void	client_run(uint64_t now_ns);
-const struct client_system *client_system(void);
 void	client_show_peers(struct imsgbuf *, uint64_t now_ns);
 
 uint64_t monotonic_ns(void);
