@@ -95,7 +95,7 @@ start_daemon() {
 	i=0
 	while ! "$NTPCTL" -S "$sock" -s status >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+		if [ $i -gt 400 ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
 			echo "daemon did not come up; its log:" >&2
 			cat "$2" >&2
 			return 1
