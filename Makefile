@@ -35,12 +35,11 @@ ALL_CFLAGS	+= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 ALL_LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-COMMON_SRCS	:= common/imsg.c common/log.c common/addr.c common/ntp.c
-NTPD_SRCS	:= ntpd/ntpd.c ntpd/parent.c ntpd/config.c ntpd/proc.c \
-		   ntpd/sandbox.c ntpd/engine.c ntpd/control.c ntpd/dns.c \
-		   ntpd/server.c ntpd/serve.c ntpd/acl.c ntpd/ratelimit.c \
-		   ntpd/exchange.c ntpd/filter.c ntpd/select.c ntpd/client.c
-NTPCTL_SRCS	:= ntpctl/ntpctl.c
+# Every source file of a directory is part of its program: a new module
+# needs no edit here.
+COMMON_SRCS	:= $(sort $(wildcard common/*.c))
+NTPD_SRCS	:= $(sort $(wildcard ntpd/*.c))
+NTPCTL_SRCS	:= $(sort $(wildcard ntpctl/*.c))
 
 COMMON_OBJS	:= $(COMMON_SRCS:%.c=$(O)/obj/%.o)
 NTPD_OBJS	:= $(NTPD_SRCS:%.c=$(O)/obj/%.o)
@@ -48,9 +47,7 @@ NTPCTL_OBJS	:= $(NTPCTL_SRCS:%.c=$(O)/obj/%.o)
 # Everything of ntpd except main(), for the unit tests to link against.
 NTPD_LIB_OBJS	:= $(filter-out $(O)/obj/ntpd/ntpd.o,$(NTPD_OBJS))
 
-UNIT_TESTS	:= test_imsg test_log test_config test_addr test_ntp \
-		   test_acl test_ratelimit test_serve test_exchange \
-		   test_filter test_select test_sandbox
+UNIT_TESTS	:= $(sort $(notdir $(basename $(wildcard regress/unit/test_*.c))))
 UNIT_BINS	:= $(UNIT_TESTS:%=$(O)/regress/%)
 CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 

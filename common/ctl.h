@@ -117,6 +117,25 @@ struct ctl_system {
 	int32_t		syspeer;	/* index of the peer, -1: none */
 	double		offset;		/* s, combined: the sources' minus ours */
 	double		jitter;		/* s */
+	/* What the discipline made of it, and what the servers announce. */
+	uint32_t	clock_control;	/* 0: ntpd -x, the clock is not touched */
+	uint32_t	stratum;	/* ours; 16 while unsynchronised */
+	uint32_t	leap;		/* the leap indicator we announce, 0..3 */
+	uint32_t	leap_armed;	/* 1 insert, 2 delete: armed in the kernel */
+	char		refid[CTL_ADDR_MAX];	/* system peer's address, a
+						   kiss-like name, or "" */
+	double		frequency;	/* ppm, the correction in force */
+	double		skew;		/* ppm, error bound of the estimate */
+	double		root_delay;	/* s */
+	double		root_dispersion; /* s */
+	double		since_update;	/* s since the last clock update; -1:
+					   never */
+	double		last_correction; /* s, the last offset corrected */
+	double		tolerance;	/* s, 0: no bound */
+	double		last_refused;	/* s, the last offset refused */
+	uint64_t	updates;	/* clock updates */
+	uint64_t	steps;
+	uint64_t	refused;	/* corrections refused by the tolerance */
 };
 
 enum ctl_peer_state {
@@ -125,6 +144,7 @@ enum ctl_peer_state {
 	CTL_PEER_CANDIDATE,
 	CTL_PEER_COMBINED,
 	CTL_PEER_SYSPEER,
+	CTL_PEER_REFUSED,	/* offset beyond the tolerance: left out */
 };
 
 /* One upstream source. */
