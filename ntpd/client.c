@@ -21,6 +21,7 @@
 #include "log.h"
 #include "ntp.h"
 #include "select.h"
+#include "sync.h"
 
 #define REPLY_TIMEOUT_NS	2000000000ULL	/* then the poll is a miss */
 #define IBURST_COUNT		4		/* quick exchanges at start */
@@ -56,6 +57,7 @@ struct source {
 	uint64_t		 kod;
 	uint64_t		 results[EXCHANGE_NRESULTS];
 	struct select_verdict	 verdict;
+	int			 refused;	/* beyond the tolerance */
 };
 
 static struct source		 sources[CONF_MAX_SOURCES];
@@ -63,6 +65,7 @@ static size_t			 nsources;
 static struct select_conf	 sel_conf;
 static struct client_system	 sys;
 static double			 precision_s;
+static int			 fresh;	/* a sample the estimate rests on */
 
 uint64_t
 monotonic_ns(void)
@@ -105,6 +108,7 @@ client_init(struct ntpd_conf *conf, int8_t precision)
 	uint64_t		 now = monotonic_ns();
 
 	select_conf_init(&sel_conf);
+	sel_conf.min_sources = conf->clock.min_sources;
 	precision_s = ldexp(1.0, precision);
 	TAILQ_FOREACH(cfg, &conf->sources, entry) {
 		if (nsources == CONF_MAX_SOURCES)
@@ -193,31 +197,88 @@ client_send(struct source *s, uint64_t now)
 	client_schedule(s, now);
 }
 
-/* Run selection over every source's estimate. */
+/* The majority's leap indicator among the sources in the combination. */
+static unsigned int
+client_leap(const struct select_source *in)
+{
+	size_t		 i, n = 0, add = 0, del = 0;
+
+	for (i = 0; i < nsources; i++) {
+		if (sources[i].verdict.state != SELECT_COMBINED &&
+		    sources[i].verdict.state != SELECT_SYSPEER)
+			continue;
+		n++;
+		if (in[i].leap == NTP_LEAP_ADD)
+			add++;
+		else if (in[i].leap == NTP_LEAP_DEL)
+			del++;
+	}
+	if (add * 2 > n)
+		return NTP_LEAP_ADD;
+	if (del * 2 > n)
+		return NTP_LEAP_DEL;
+	return NTP_LEAP_NONE;
+}
+
+/* The outcome, to the clock. */
+static void
+client_update_clock(const struct select_source *in, uint64_t now)
+{
+	struct sync_input	 si;
+	struct filter_est	 est;
+	struct source		*peer = &sources[sys.result.syspeer];
+
+	if (filter_estimate(&peer->filter, now, &est) == -1)
+		return;
+	memset(&si, 0, sizeof(si));
+	si.offset = sys.result.offset;
+	si.jitter = sys.result.jitter;
+	si.stratum = est.stratum;
+	si.rootdelay = est.rootdelay + est.delay;
+	si.rootdisp = est.rootdisp + est.disp;
+	si.leap = client_leap(in);
+	memcpy(&si.peer, &peer->addr, sizeof(si.peer));
+	sync_update(&si, now);
+}
+
+/*
+ * Run selection over every source's estimate, after bringing the
+ * samples up to date with the corrections made to the clock since.
+ */
 static void
 client_select(uint64_t now)
 {
 	struct select_source	 in[CONF_MAX_SOURCES];
 	struct select_verdict	 v[CONF_MAX_SOURCES];
 	struct filter_est	 est;
+	double			 moved, tolerance;
 	size_t			 i;
 
+	moved = sync_take_correction(now);
+	if (moved != 0)
+		for (i = 0; i < nsources; i++)
+			filter_adjust(&sources[i].filter, moved);
+	tolerance = sync_tolerance();
 	for (i = 0; i < nsources; i++) {
 		memset(&in[i], 0, sizeof(in[i]));
 		in[i].reach = filter_reach(&sources[i].filter);
 		in[i].stratum = NTP_MAX_STRATUM;
 		in[i].leap = NTP_LEAP_UNSYNC;
 		in[i].rootdist = FILTER_MAXDISP;
+		sources[i].refused = 0;
 		if (filter_estimate(&sources[i].filter, now, &est) == 0) {
 			in[i].offset = est.offset;
 			in[i].rootdist = est.rootdist;
 			in[i].jitter = est.jitter;
 			in[i].stratum = est.stratum;
 			in[i].leap = est.leap;
+			/* Once the clock is set, no source may drag it. */
+			if (tolerance > 0 && fabs(est.offset) > tolerance)
+				sources[i].refused = 1;
 		}
 		if (sources[i].cfg->prefer)
 			in[i].flags |= SELECT_F_PREFER;
-		if (sources[i].cfg->noselect)
+		if (sources[i].cfg->noselect || sources[i].refused)
 			in[i].flags |= SELECT_F_NOSELECT;
 		if (sys.have_result && sys.result.syspeer == i)
 			in[i].flags |= SELECT_F_SYSPEER;
@@ -230,6 +291,9 @@ client_select(uint64_t now)
 		sources[i].verdict = v[i];
 	sys.have_result = sys.result.status == SELECT_OK;
 	sys.updated_ns = now;
+	if (sys.have_result && fresh)
+		client_update_clock(in, now);
+	fresh = 0;
 }
 
 static void
@@ -258,7 +322,14 @@ client_sample(struct source *s, const struct exchange_sample *es,
 	fs.rootdisp = es->root_dispersion;
 	fs.stratum = es->stratum;
 	fs.leap = es->leap;
-	(void)filter_add(&s->filter, &fs);
+	switch (filter_add(&s->filter, &fs)) {
+	case FILTER_UPDATED:
+	case FILTER_STEP:
+		fresh = 1;
+		break;
+	default:
+		break;
+	}
 	s->samples++;
 	if (++s->good >= POLL_UP_AFTER && s->poll < s->cfg->maxpoll) {
 		s->poll++;
@@ -489,6 +560,7 @@ client_show_peers(struct imsgbuf *out, uint64_t now)
 	cs.syspeer = sys.have_result ? (int32_t)sys.result.syspeer : -1;
 	cs.offset = sys.have_result ? sys.result.offset : 0;
 	cs.jitter = sys.have_result ? sys.result.jitter : 0;
+	sync_fill_ctl(&cs, now);
 	if (imsg_compose(out, CTL_SYSTEM, 0, -1, &cs, sizeof(cs)) == -1)
 		return;
 	for (i = 0; i < nsources; i++) {
@@ -498,7 +570,8 @@ client_show_peers(struct imsgbuf *out, uint64_t now)
 		if (s->resolved)
 			addr_format((struct sockaddr *)&s->addr, cp.addr,
 			    sizeof(cp.addr));
-		cp.state = ctl_state(s->verdict.state);
+		cp.state = s->refused ? CTL_PEER_REFUSED :
+		    ctl_state(s->verdict.state);
 		cp.why = s->verdict.why;
 		cp.poll = s->poll;
 		cp.reach = filter_reach(&s->filter);

@@ -72,6 +72,10 @@ struct parser {
 	int			 user_line;
 	int			 socket_line;
 	int			 chroot_line;
+	int			 makestep_line;
+	int			 tolerance_line;
+	int			 minsources_line;
+	int			 driftfile_line;
 	struct line		 line;
 };
 
@@ -155,20 +159,28 @@ static void	parse_allow(struct parser *, const struct line *);
 static void	parse_deny(struct parser *, const struct line *);
 static void	parse_ratelimit(struct parser *, const struct line *);
 static void	parse_local(struct parser *, const struct line *);
+static void	parse_makestep(struct parser *, const struct line *);
+static void	parse_tolerance(struct parser *, const struct line *);
+static void	parse_minsources(struct parser *, const struct line *);
+static void	parse_driftfile(struct parser *, const struct line *);
 
 /* Statements, in alphabetical order; looked up linearly. */
 static const struct keyword keywords[] = {
 	{ "allow",	IN_TOP | IN_NETNS,	parse_allow },
 	{ "chroot",	IN_TOP,			parse_chroot },
 	{ "deny",	IN_TOP | IN_NETNS,	parse_deny },
+	{ "driftfile",	IN_TOP,			parse_driftfile },
 	{ "listen",	IN_TOP | IN_NETNS,	parse_listen },
 	{ "local",	IN_TOP | IN_NETNS,	parse_local },
+	{ "makestep",	IN_TOP,			parse_makestep },
+	{ "minsources",	IN_TOP,			parse_minsources },
 	{ "namespace",	IN_TOP | IN_NETNS,	parse_namespace },
 	{ "pool",	IN_TOP,			parse_servers },
 	{ "ratelimit",	IN_TOP | IN_NETNS,	parse_ratelimit },
 	{ "server",	IN_TOP,			parse_server },
 	{ "servers",	IN_TOP,			parse_servers },
 	{ "socket",	IN_TOP,			parse_socket },
+	{ "tolerance",	IN_TOP,			parse_tolerance },
 	{ "user",	IN_TOP,			parse_user },
 };
 
@@ -1451,6 +1463,107 @@ parse_local(struct parser *p, const struct line *l)
 	sc->local_line = l->lineno;
 }
 
+/* makestep SECONDS UPDATES: step when off by more, in the first updates. */
+static void
+parse_makestep(struct parser *p, const struct line *l)
+{
+	struct clock_cfg	*cc = &p->conf->clock;
+	double			 threshold;
+	unsigned int		 n;
+
+	if (already_set(p, l, p->makestep_line))
+		return;
+	if (l->ntok != 3 || l->tok[1].type != TOK_WORD ||
+	    l->tok[2].type != TOK_WORD) {
+		conf_err(p, l->lineno, "\"makestep\" needs a threshold in "
+		    "seconds and a number of updates");
+		return;
+	}
+	if (parse_decimal(l->tok[1].text, 0.001, TOLERANCE_MAX,
+	    &threshold) == -1) {
+		conf_err(p, l->lineno, "invalid step threshold \"%s\" "
+		    "(0.001 s or more)", l->tok[1].text);
+		return;
+	}
+	if (strcmp(l->tok[2].text, "0") == 0)
+		n = 0;
+	else if (parse_number(l->tok[2].text, STEP_MAX_UPDATES, &n) == -1) {
+		conf_err(p, l->lineno, "invalid number of updates \"%s\" "
+		    "(0 to %d)", l->tok[2].text, STEP_MAX_UPDATES);
+		return;
+	}
+	cc->step_threshold = threshold;
+	cc->step_updates = n;
+	p->makestep_line = l->lineno;
+}
+
+/* tolerance SECONDS | none: the largest correction after the first. */
+static void
+parse_tolerance(struct parser *p, const struct line *l)
+{
+	const char	*s;
+	double		 v;
+
+	if ((s = one_arg(p, l, "a number of seconds or \"none\"")) == NULL)
+		return;
+	if (already_set(p, l, p->tolerance_line))
+		return;
+	if (strcmp(s, "none") == 0)
+		v = 0;
+	else if (parse_decimal(s, 0.001, TOLERANCE_MAX, &v) == -1) {
+		conf_err(p, l->lineno, "invalid tolerance \"%s\" (0.001 s or "
+		    "more, or none)", s);
+		return;
+	}
+	p->conf->clock.tolerance = v;
+	p->tolerance_line = l->lineno;
+}
+
+/* minsources N: agreeing sources needed before the clock is touched. */
+static void
+parse_minsources(struct parser *p, const struct line *l)
+{
+	const char	*s;
+	unsigned int	 n;
+
+	if ((s = one_arg(p, l, "a number")) == NULL)
+		return;
+	if (already_set(p, l, p->minsources_line))
+		return;
+	if (parse_number(s, CONF_MAX_SOURCES, &n) == -1 || n == 0) {
+		conf_err(p, l->lineno, "invalid number of sources \"%s\" "
+		    "(1 to %d)", s, CONF_MAX_SOURCES);
+		return;
+	}
+	p->conf->clock.min_sources = n;
+	p->minsources_line = l->lineno;
+}
+
+/* driftfile PATH | none */
+static void
+parse_driftfile(struct parser *p, const struct line *l)
+{
+	struct clock_cfg	*cc = &p->conf->clock;
+	const char		*s;
+
+	if ((s = one_arg(p, l, "a path or \"none\"")) == NULL)
+		return;
+	if (already_set(p, l, p->driftfile_line))
+		return;
+	if (strcmp(s, "none") == 0) {
+		cc->drift_file[0] = '\0';
+	} else if (s[0] != '/') {
+		conf_err(p, l->lineno, "drift file \"%s\" is not absolute",
+		    s);
+		return;
+	} else if (strlcpy(cc->drift_file, s, sizeof(cc->drift_file)) >=
+	    sizeof(cc->drift_file)) {
+		conf_err(p, l->lineno, "drift file path is too long");
+		return;
+	}
+	p->driftfile_line = l->lineno;
+}
+
 void
 config_serve_policy(const struct ntpd_conf *conf,
     const struct netns_cfg *ns, struct serve_policy *out)
@@ -1499,6 +1612,11 @@ config_parse_stream(FILE *fp, const char *name)
 	strlcpy(conf->socket_path, NTPD_SOCKET_PATH,
 	    sizeof(conf->socket_path));
 	strlcpy(conf->chroot_dir, NTPD_CHROOT_DIR, sizeof(conf->chroot_dir));
+	conf->clock.step_threshold = STEP_DEFAULT_THRESHOLD;
+	conf->clock.step_updates = STEP_DEFAULT_UPDATES;
+	conf->clock.min_sources = 1;
+	strlcpy(conf->clock.drift_file, NTPD_DRIFT_FILE,
+	    sizeof(conf->clock.drift_file));
 	TAILQ_INIT(&conf->sources);
 	TAILQ_INIT(&conf->namespaces);
 	serve_init(&conf->serve, 1);

@@ -19,6 +19,7 @@
 #define NTPD_USER		"_ntp"
 #define NTPD_CHROOT_DIR		"/var/empty"
 #define NETNS_RUN_DIR		"/run/netns"	/* iproute2's named netns */
+#define NTPD_DRIFT_FILE		"/var/lib/ntpd/ntpd.drift"
 
 #define NTP_PORT		123
 #define NETNS_NAME_MAX		64	/* "" is the daemon's own namespace */
@@ -111,10 +112,25 @@ struct source_cfg {
 };
 TAILQ_HEAD(source_list, source_cfg);
 
+/* How the clock may be corrected: see discipline.h. */
+#define STEP_DEFAULT_THRESHOLD	0.1	/* s */
+#define STEP_DEFAULT_UPDATES	3
+#define STEP_MAX_UPDATES	1000
+#define TOLERANCE_MAX		1e9	/* s: some 30 years */
+
+struct clock_cfg {
+	double			 step_threshold;	/* s */
+	unsigned int		 step_updates;	/* 0: never step */
+	double			 tolerance;	/* s; 0: no bound */
+	unsigned int		 min_sources;	/* agreeing, to touch it */
+	char			 drift_file[PATH_MAX];	/* "": none */
+};
+
 struct ntpd_conf {
 	char			 user[USER_NAME_MAX];
 	char			 socket_path[SOCKET_PATH_MAX];
 	char			 chroot_dir[PATH_MAX];
+	struct clock_cfg	 clock;
 	struct source_list	 sources;
 	struct serve_cfg	 serve;		/* global */
 	/*

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "ntpd.h"
 #include "serve.h"
+#include "sync.h"
 
 #define ENGINE_MAX_PROCS	(3 + CONF_MAX_NAMESPACES)
 #define ENGINE_MAX_POLLFDS	(2 + CONF_MAX_NAMESPACES + 1 + 32 + \
@@ -37,7 +38,6 @@ static int		 server_reported[CONF_MAX_NAMESPACES];
 static struct proc_info	 procs[ENGINE_MAX_PROCS];
 static size_t		 nprocs;
 static struct timespec	 started;
-static struct sync_state sync_state;
 
 static void
 channel_open(struct channel *ch, int fd)
@@ -89,9 +89,20 @@ engine_clock_precision(void)
 static void
 engine_send_sync_state(struct channel *ch)
 {
-	if (imsg_compose(&ch->ibuf, IMSG_SYNC_STATE, 0, -1, &sync_state,
-	    sizeof(sync_state)) == -1)
+	if (imsg_compose(&ch->ibuf, IMSG_SYNC_STATE, 0, -1, sync_served(),
+	    sizeof(struct sync_state)) == -1)
 		fatal("sync state");
+}
+
+void
+engine_publish_sync(const struct sync_state *st)
+{
+	int	 i;
+
+	(void)st;
+	for (i = 0; i < config_count_netns(conf); i++)
+		if (server_chans[i].open)
+			engine_send_sync_state(&server_chans[i]);
 }
 
 static void
@@ -153,6 +164,12 @@ engine_dispatch_parent(void)
 				    idx);
 			engine_channel(&imsg, &server_chans[idx], "server");
 			engine_send_sync_state(&server_chans[idx]);
+			break;
+		case IMSG_CLOCK_INIT:
+			sync_clock_init(&imsg);
+			break;
+		case IMSG_CLOCK_RESULT:
+			sync_clock_result(&imsg, monotonic_ns());
 			break;
 		case IMSG_STARTED:
 			if (imsg.datalen != 0)
@@ -251,7 +268,8 @@ engine_show_status(struct imsgbuf *out)
 	st.proto_version = CTL_PROTO_VERSION;
 	strlcpy(st.version, NTPD_VERSION, sizeof(st.version));
 	st.uptime = engine_uptime();
-	st.sync_state = CTL_SYNC_UNSYNCHRONISED;
+	st.sync_state = sync_synchronised() ? CTL_SYNC_SYNCHRONISED :
+	    CTL_SYNC_UNSYNCHRONISED;
 	TAILQ_FOREACH(src, &conf->sources, entry)
 		st.nsources++;
 	st.nnamespaces = config_count_netns(conf);
@@ -354,6 +372,7 @@ engine_main(struct child_env *env)
 	size_t		 npolled, nctl, ctl_first, nclient, client_first, i;
 	uint64_t	 now;
 	int		 nservers, timeout, t;
+	int8_t		 precision;
 
 	conf = env->conf;
 	nservers = config_count_netns(conf);
@@ -362,14 +381,13 @@ engine_main(struct child_env *env)
 	    env->parent_pid);
 	clock_gettime(CLOCK_BOOTTIME, &started);
 	/* Nothing is validated yet: clients hear "unsynchronised". */
-	sync_state.leap = NTP_LEAP_UNSYNC;
-	sync_state.stratum = NTP_MAX_STRATUM;
-	sync_state.precision = engine_clock_precision();
+	precision = engine_clock_precision();
+	sync_init(conf, &parent_ibuf, precision);
 	control_init(env->ctl_fd);
 	proc_drop_privileges(PROC_ENGINE, env->uid, env->gid, conf->chroot_dir);
 	log_debug("jailed in %s as uid %u", conf->chroot_dir,
 	    (unsigned int)env->uid);
-	client_init(conf, sync_state.precision);
+	client_init(conf, precision);
 
 	for (;;) {
 		proc_poll_channel(&pfd[0], &parent_ibuf);
@@ -389,7 +407,11 @@ engine_main(struct child_env *env)
 		    ENGINE_MAX_POLLFDS - client_first);
 
 		timeout = control_timeout();
-		t = client_timeout(monotonic_ns());
+		now = monotonic_ns();
+		t = client_timeout(now);
+		if (t != -1 && (timeout == -1 || t < timeout))
+			timeout = t;
+		t = sync_timeout(now);
 		if (t != -1 && (timeout == -1 || t < timeout))
 			timeout = t;
 		if (proc_wait(pfd, client_first + nclient, timeout) == -1 &&
@@ -413,5 +435,6 @@ engine_main(struct child_env *env)
 		now = monotonic_ns();
 		client_dispatch(&pfd[client_first], nclient, now);
 		client_run(now);
+		sync_tick(now);
 	}
 }

@@ -12,7 +12,7 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: ntpd [-dnv] [-f file]\n");
+	fprintf(stderr, "usage: ntpd [-dnvx] [-f file]\n");
 	exit(1);
 }
 
@@ -28,7 +28,7 @@ main(int argc, char *argv[], char *envp[])
 	memset(&opts, 0, sizeof(opts));
 	opts.conf_path = NTPD_CONF_PATH;
 
-	while ((ch = getopt(argc, argv, "df:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:nvx")) != -1) {
 		switch (ch) {
 		case 'd':
 			opts.foreground = 1;
@@ -41,6 +41,9 @@ main(int argc, char *argv[], char *envp[])
 			break;
 		case 'v':
 			opts.verbose++;
+			break;
+		case 'x':
+			opts.no_clock = 1;
 			break;
 		default:
 			usage();

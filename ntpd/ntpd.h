@@ -30,6 +30,42 @@ enum imsg_type {
 	IMSG_STARTED,		/* parent -> engine: every child is forked */
 	IMSG_SYNC_STATE,	/* engine -> server: struct sync_state */
 	IMSG_SERVER_STATS,	/* server -> engine: struct serve_stats */
+	IMSG_CLOCK_INIT,	/* parent -> engine: struct imsg_clock_init */
+	IMSG_CLOCK_ADJUST,	/* engine -> parent: struct imsg_clock_adjust */
+	IMSG_CLOCK_RESULT,	/* parent -> engine: struct imsg_clock_result */
+};
+
+/* What the parent found of the clock at start. */
+struct imsg_clock_init {
+	double		freq;		/* ppm in force */
+	uint32_t	control;	/* 0: ntpd -x */
+	uint32_t	from_drift_file;
+};
+
+/* CLOCK_* actions of an adjustment: what discipline.h asks. */
+#define CLOCK_SLEW	1
+#define CLOCK_STEP	2
+
+/* One clock update, as the engine asks it; the parent checks it all. */
+struct imsg_clock_adjust {
+	uint32_t	action;		/* CLOCK_SLEW or CLOCK_STEP */
+	double		offset;		/* s: slew or step by this much */
+	double		freq;		/* ppm */
+	uint32_t	leap;		/* NTP_LEAP_*: armed only on the last
+					   day of a month */
+	uint32_t	synced;
+	double		esterror;	/* s, for the kernel's status */
+	double		maxerror;	/* s */
+};
+
+/* What the parent did. */
+struct imsg_clock_result {
+	uint32_t	action;		/* as asked, or 0: nothing was done */
+	double		offset;		/* s, done */
+	double		freq;		/* ppm, in force */
+	uint32_t	leap;		/* armed in the kernel */
+	int32_t		error;		/* errno of a failed call, or 0 */
+	uint32_t	refused;	/* 1: the policy refused it */
 };
 
 struct imsg_log_hdr {
@@ -51,6 +87,7 @@ struct ntpd_opts {
 	int		 foreground;
 	int		 verbose;
 	int		 check_only;
+	int		 no_clock;	/* -x: never touch the clock */
 };
 
 /* parent.c */

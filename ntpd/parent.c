@@ -23,6 +23,7 @@
 #define LIBBSD_OPENBSD_VIS	/* strnvis(dst, src, dstsize, flags) */
 #include <vis.h>
 
+#include "clock.h"
 #include "log.h"
 #include "ntpd.h"
 
@@ -187,7 +188,7 @@ parent_send_proc_info(enum proc_role role, pid_t pid, uid_t uid,
 
 static void
 parent_start_children(struct ntpd_conf *conf, uid_t uid, gid_t gid,
-    int ctl_fd)
+    int ctl_fd, const struct imsg_clock_init *ci)
 {
 	struct child_env	 env;
 	struct netns_cfg	*ns;
@@ -221,6 +222,9 @@ parent_start_children(struct ntpd_conf *conf, uid_t uid, gid_t gid,
 			fatal("imsg_compose");
 	}
 
+	if (imsg_compose(&engine->ibuf, IMSG_CLOCK_INIT, 0, -1, ci,
+	    sizeof(*ci)) == -1)
+		fatal("imsg_compose");
 	parent_send_proc_info(PROC_PARENT, getpid(), 0, NULL);
 	TAILQ_FOREACH(c, &children, entry)
 		parent_send_proc_info(c->role, c->pid, uid, c->netns);
@@ -263,6 +267,25 @@ parent_child_log(struct child *c, struct imsg *imsg)
 	logit(priority, "%s: %s", c->label, safe);
 }
 
+/* The engine asks; clock.c checks against the policy and does it. */
+static void
+parent_clock_adjust(struct child *c, struct imsg *imsg)
+{
+	struct imsg_clock_adjust	 req;
+	struct imsg_clock_result	 res;
+
+	if (imsg->datalen != sizeof(req)) {
+		log_warnx("%s: malformed clock adjustment (%zu bytes)",
+		    c->label, imsg->datalen);
+		return;
+	}
+	memcpy(&req, imsg->data, sizeof(req));
+	clock_adjust(&req, &res);
+	if (imsg_compose(&c->ibuf, IMSG_CLOCK_RESULT, 0, -1, &res,
+	    sizeof(res)) == -1)
+		fatal("imsg_compose");
+}
+
 static void
 parent_child_msg(struct imsg *imsg, void *arg)
 {
@@ -271,6 +294,14 @@ parent_child_msg(struct imsg *imsg, void *arg)
 	switch (imsg->hdr.type) {
 	case IMSG_LOG:
 		parent_child_log(c, imsg);
+		break;
+	case IMSG_CLOCK_ADJUST:
+		if (c->role != PROC_ENGINE) {
+			log_warnx("%s: clock adjustment refused: not the "
+			    "engine", c->label);
+			break;
+		}
+		parent_clock_adjust(c, imsg);
 		break;
 	default:
 		log_warnx("%s: unexpected message %u", c->label,
@@ -500,9 +531,10 @@ parent_loop(void)
 int
 parent_main(struct ntpd_conf *conf, const struct ntpd_opts *opts)
 {
-	uid_t	 uid;
-	gid_t	 gid;
-	int	 ctl_fd, lost;
+	struct imsg_clock_init	 ci;
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 ctl_fd, lost;
 
 	parent_lookup_user(conf->user, &uid, &gid);
 	parent_check_chroot(conf->chroot_dir);
@@ -521,11 +553,13 @@ parent_main(struct ntpd_conf *conf, const struct ntpd_opts *opts)
 	    config_count_netns(conf),
 	    config_count_netns(conf) == 1 ? "" : "es");
 
-	parent_start_children(conf, uid, gid, ctl_fd);
+	clock_start(&conf->clock, !opts->no_clock, &ci);
+	parent_start_children(conf, uid, gid, ctl_fd, &ci);
 	lost = parent_loop();
 	if (lost)
 		log_warnx("a child process was lost: shutting down");
 	parent_stop_children();
+	clock_save_drift(1);
 	control_unlink(conf->socket_path);
 	log_info("stopped");
 	return lost ? 1 : 0;

@@ -85,10 +85,11 @@ make_netns() {
 	done
 }
 
-# start_daemon CONF LOG: start ntpd in the foreground, in the background;
-# sets DAEMON_PID and waits until the control socket answers.
+# start_daemon CONF LOG: start ntpd in the foreground, in the background,
+# measuring only (-x: it never asks to move the clock); sets DAEMON_PID
+# and waits until the control socket answers.
 start_daemon() {
-	setpriv --bounding-set=-sys_time "$NTPD" -d -v -f "$1" >"$2" 2>&1 &
+	setpriv --bounding-set=-sys_time "$NTPD" -d -v -x -f "$1" >"$2" 2>&1 &
 	DAEMON_PID=$!
 	DAEMON_PIDS="$DAEMON_PIDS $DAEMON_PID"
 	sock=$(sed -n 's/^socket "\(.*\)"$/\1/p' "$1")

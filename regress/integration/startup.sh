@@ -51,7 +51,7 @@ check "-n on a bad file: the second error is reported too" \
 	grep -qF "$bad:4:" "$TMP/refused.log"
 refused "start with a bad file" "$bad:3:" -d -f "$bad"
 refused "start with a missing file" "$TMP/missing.conf" -d -f "$TMP/missing.conf"
-refused "an unknown option" "usage: ntpd" -d -x -f "$good"
+refused "an unknown option" "usage: ntpd" -d -Z -f "$good"
 
 write_conf "$TMP/user.conf" 'user nosuchuser' 'listen on 127.0.0.1 port 12125'
 refused "an unknown user" "unknown user nosuchuser" -d -f "$TMP/user.conf"

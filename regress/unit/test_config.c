@@ -132,6 +132,34 @@ fmt_listener(const struct listen_cfg *lc, char *buf, size_t len)
 
 /* Accept paths. */
 
+START_TEST(clock_settings)
+{
+	struct ntpd_conf	*conf;
+
+	conf = parse_ok("");
+	ck_assert(conf->clock.step_threshold == 0.1);
+	ck_assert_uint_eq(conf->clock.step_updates, 3);
+	ck_assert(conf->clock.tolerance == 0);
+	ck_assert_uint_eq(conf->clock.min_sources, 1);
+	ck_assert_str_eq(conf->clock.drift_file, "/var/lib/ntpd/ntpd.drift");
+	config_free(conf);
+
+	conf = parse_ok("makestep 1.5 0\ntolerance 0.5\nminsources 3\n"
+	    "driftfile /tmp/x.drift\n");
+	ck_assert(conf->clock.step_threshold == 1.5);
+	ck_assert_uint_eq(conf->clock.step_updates, 0);
+	ck_assert(conf->clock.tolerance == 0.5);
+	ck_assert_uint_eq(conf->clock.min_sources, 3);
+	ck_assert_str_eq(conf->clock.drift_file, "/tmp/x.drift");
+	config_free(conf);
+
+	conf = parse_ok("tolerance none\ndriftfile none\n");
+	ck_assert(conf->clock.tolerance == 0);
+	ck_assert_str_eq(conf->clock.drift_file, "");
+	config_free(conf);
+}
+END_TEST
+
 START_TEST(empty_gives_defaults)
 {
 	static const char	*inputs[] = {
@@ -957,6 +985,29 @@ struct err_case {
 #define L4		"test.conf:4: "
 
 static const struct err_case err_cases[] = {
+	/* The clock. */
+	{ "makestep 1\n", 0, { L1 "\"makestep\" needs a threshold in "
+	    "seconds and a number of updates" } },
+	{ "makestep -1 3\n", 0, { L1 "invalid step threshold \"-1\" "
+	    "(0.001 s or more)" } },
+	{ "makestep 0.1 1001\n", 0, { L1 "invalid number of updates "
+	    "\"1001\" (0 to 1000)" } },
+	{ "makestep 0.1 3\nmakestep 1 1\n", 0, { "test.conf:2: \"makestep\" "
+	    "already set on line 1" } },
+	{ "tolerance\n", 0, { L1 "\"tolerance\" needs a number of seconds "
+	    "or \"none\"" } },
+	{ "tolerance 0\n", 0, { L1 "invalid tolerance \"0\" (0.001 s or "
+	    "more, or none)" } },
+	{ "tolerance 1h\n", 0, { L1 "invalid tolerance \"1h\" (0.001 s or "
+	    "more, or none)" } },
+	{ "minsources 0\n", 0, { L1 "invalid number of sources \"0\" (1 to "
+	    "64)" } },
+	{ "minsources 65\n", 0, { L1 "invalid number of sources \"65\" (1 "
+	    "to 64)" } },
+	{ "driftfile drift\n", 0, { L1 "drift file \"drift\" is not "
+	    "absolute" } },
+	{ "namespace a {\ntolerance 1\nlisten on *\n}\n", 0, { L2
+	    "\"tolerance\" is not allowed inside a namespace block" } },
 	/* Serving policy. */
 	{ "allow\n", 0, { L1 "\"allow\" needs an address, a prefix or "
 	    "\"all\"" } },
@@ -1493,6 +1544,7 @@ config_suite(void)
 	tcase_add_test(tc, example_file);
 	tcase_add_test(tc, real_file);
 	tcase_add_test(tc, helpers);
+	tcase_add_test(tc, clock_settings);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reject");

@@ -1,0 +1,56 @@
+/*
+ * The engine's clock: each selection's outcome goes through the
+ * discipline, whose requests go to the parent; what the parent did comes
+ * back into the discipline's account; and the state the servers announce
+ * (stratum, refid, root delay and dispersion, leap) is made here.
+ */
+#ifndef NTPD_SYNC_H
+#define NTPD_SYNC_H
+
+#include <sys/socket.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "imsg.h"
+#include "serve.h"
+
+/* The system peer and the combination, from one selection. */
+struct sync_input {
+	double			 offset;	/* combined, s */
+	double			 jitter;	/* s */
+	unsigned int		 stratum;	/* the system peer's */
+	double			 rootdelay;	/* the peer's + its delay */
+	double			 rootdisp;	/* the peer's + its dispersion */
+	unsigned int		 leap;		/* the majority's */
+	struct sockaddr_storage	 peer;		/* for the refid */
+};
+
+void	sync_init(const struct ntpd_conf *, struct imsgbuf *parent,
+	    int8_t precision);
+/* The parent's IMSG_CLOCK_INIT and IMSG_CLOCK_RESULT. */
+void	sync_clock_init(struct imsg *);
+void	sync_clock_result(struct imsg *, uint64_t now_ns);
+/* Has the parent told us about the clock yet? */
+int	sync_ready(void);
+
+/* Corrections made to the clock since the last call, s. */
+double	sync_take_correction(uint64_t now_ns);
+/* After the first clock update, sources beyond it are left out. */
+double	sync_tolerance(void);
+
+/* A selection succeeded: update the clock. */
+void	sync_update(const struct sync_input *, uint64_t now_ns);
+/* Now and then: dispersion grows, and holdover ends. */
+void	sync_tick(uint64_t now_ns);
+/* Milliseconds until sync_tick() wants to run. */
+int	sync_timeout(uint64_t now_ns);
+
+const struct sync_state *sync_served(void);
+int	sync_synchronised(void);
+void	sync_fill_ctl(struct ctl_system *, uint64_t now_ns);
+
+/* engine.c: tell every server what to announce. */
+void	engine_publish_sync(const struct sync_state *);
+
+#endif /* NTPD_SYNC_H */
