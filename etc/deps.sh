@@ -8,7 +8,7 @@ set -eu
 # its package below, never installed, so that no time service starts and
 # the machine's own (systemd-timesyncd, say) is not removed.
 PKGS="gcc make pkg-config libc6-dev libbsd-dev libsodium-dev libseccomp-dev
-check iproute2 procps util-linux mandoc ntpsec-ntpdig ntpsec-ntpdate tcpdump
+check tzdata iproute2 procps util-linux mandoc ntpsec-ntpdig ntpsec-ntpdate tcpdump
 libcap2 libedit2 libgnutls30 libnettle8 libseccomp2"
 NTPD_USER=_ntp
 TOP=$(cd "$(dirname "$0")/.." && pwd)
