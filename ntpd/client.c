@@ -28,6 +28,7 @@
 #define IBURST_SPACING_NS	2000000000ULL
 #define POLL_UP_AFTER		8	/* good polls in a row before longer */
 #define KOD_RATE_POLL_STEP	2	/* log2 s added by a RATE kiss */
+#define FIRST_UPDATE_WAIT_NS	30000000000ULL	/* for bursts, at most */
 
 /* The outcome of the last selection. */
 struct client_system {
@@ -66,6 +67,7 @@ static struct select_conf	 sel_conf;
 static struct client_system	 sys;
 static double			 precision_s;
 static int			 fresh;	/* a sample the estimate rests on */
+static uint64_t			 started_ns;
 
 uint64_t
 monotonic_ns(void)
@@ -107,6 +109,7 @@ client_init(struct ntpd_conf *conf, int8_t precision)
 	struct source		*s;
 	uint64_t		 now = monotonic_ns();
 
+	started_ns = now;
 	select_conf_init(&sel_conf);
 	sel_conf.min_sources = conf->clock.min_sources;
 	precision_s = ldexp(1.0, precision);
@@ -220,6 +223,77 @@ client_leap(const struct select_source *in)
 	return NTP_LEAP_NONE;
 }
 
+static double
+median(double *v, size_t n)
+{
+	double	 t;
+	size_t	 i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
+			t = v[j];
+			v[j] = v[j - 1];
+			v[j - 1] = t;
+		}
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * Sources beyond the tolerance were left out and nothing else agreed:
+ * what they asked for is a refused correction.  Their median offset is
+ * what a selection among them would have roughly given.
+ */
+static void
+client_refuse(const struct select_source *in)
+{
+	double		 off[CONF_MAX_SOURCES];
+	size_t		 i, n = 0;
+
+	for (i = 0; i < nsources; i++)
+		if (sources[i].refused)
+			off[n++] = in[i].offset;
+	if (n > 0)
+		sync_refuse(median(off, n));
+}
+
+/*
+ * The first update may step the clock, and comes when the filters hold
+ * few samples: their intervals are then wide enough for a liar close to
+ * the others to pass for one of them, and pull a weighted mean.  The
+ * median of the combined sources does not move for one liar among three.
+ */
+static double
+client_first_offset(const struct select_source *in)
+{
+	double	 off[CONF_MAX_SOURCES];
+	size_t	 i, n = 0;
+
+	for (i = 0; i < nsources; i++)
+		if (sources[i].verdict.state == SELECT_COMBINED ||
+		    sources[i].verdict.state == SELECT_SYSPEER)
+			off[n++] = in[i].offset;
+	return n > 0 ? median(off, n) : sys.result.offset;
+}
+
+/*
+ * The first update, which may step the clock, waits until every source
+ * has had its quick start exchanges, so that all of them have a say
+ * (two sources are no majority against a liar); for 30 s at most.
+ */
+static int
+client_bursting(uint64_t now)
+{
+	size_t	 i;
+
+	if (now - started_ns >= FIRST_UPDATE_WAIT_NS)
+		return 0;
+	for (i = 0; i < nsources; i++)
+		if (sources[i].resolved && !sources[i].stopped &&
+		    sources[i].burst > 0)
+			return 1;
+	return 0;
+}
+
 /* The outcome, to the clock. */
 static void
 client_update_clock(const struct select_source *in, uint64_t now)
@@ -231,7 +305,8 @@ client_update_clock(const struct select_source *in, uint64_t now)
 	if (filter_estimate(&peer->filter, now, &est) == -1)
 		return;
 	memset(&si, 0, sizeof(si));
-	si.offset = sys.result.offset;
+	si.offset = sync_updated() ? sys.result.offset :
+	    client_first_offset(in);
 	si.jitter = sys.result.jitter;
 	si.stratum = est.stratum;
 	si.rootdelay = est.rootdelay + est.delay;
@@ -253,6 +328,7 @@ client_select(uint64_t now)
 	struct filter_est	 est;
 	double			 moved, tolerance;
 	size_t			 i;
+	int			 refused;
 
 	moved = sync_take_correction(now);
 	if (moved != 0)
@@ -265,7 +341,7 @@ client_select(uint64_t now)
 		in[i].stratum = NTP_MAX_STRATUM;
 		in[i].leap = NTP_LEAP_UNSYNC;
 		in[i].rootdist = FILTER_MAXDISP;
-		sources[i].refused = 0;
+		refused = 0;
 		if (filter_estimate(&sources[i].filter, now, &est) == 0) {
 			in[i].offset = est.offset;
 			in[i].rootdist = est.rootdist;
@@ -274,8 +350,13 @@ client_select(uint64_t now)
 			in[i].leap = est.leap;
 			/* Once the clock is set, no source may drag it. */
 			if (tolerance > 0 && fabs(est.offset) > tolerance)
-				sources[i].refused = 1;
+				refused = 1;
 		}
+		if (refused && !sources[i].refused)
+			log_warnx("source %s: offset %+.6f s is beyond the "
+			    "tolerance of %g s: left out", sources[i].cfg->host,
+			    est.offset, tolerance);
+		sources[i].refused = refused;
 		if (sources[i].cfg->prefer)
 			in[i].flags |= SELECT_F_PREFER;
 		if (sources[i].cfg->noselect || sources[i].refused)
@@ -291,8 +372,13 @@ client_select(uint64_t now)
 		sources[i].verdict = v[i];
 	sys.have_result = sys.result.status == SELECT_OK;
 	sys.updated_ns = now;
-	if (sys.have_result && fresh)
-		client_update_clock(in, now);
+	/* Until the first update, any outcome after the bursts will do. */
+	if (sys.have_result && (fresh || !sync_updated())) {
+		if (sync_updated() || !client_bursting(now))
+			client_update_clock(in, now);
+	}
+	else if (fresh)
+		client_refuse(in);
 	fresh = 0;
 }
 

@@ -131,6 +131,12 @@ sync_clock_result(struct imsg *imsg, uint64_t now)
 	leap_armed = r.leap;
 }
 
+int
+sync_updated(void)
+{
+	return disc.updates > 0;
+}
+
 double
 sync_take_correction(uint64_t now)
 {
@@ -198,6 +204,16 @@ sync_make_served(uint64_t now)
 		    "unsynchronised");
 	served = st;
 	engine_publish_sync(&served);
+}
+
+void
+sync_refuse(double offset)
+{
+	disc.refused++;
+	disc.last_refused = offset;
+	log_warnx("clock: correction of %+.6f s refused: beyond the "
+	    "tolerance of %g s (%llu refused)", offset, tolerance,
+	    (unsigned long long)disc.refused);
 }
 
 void

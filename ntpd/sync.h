@@ -34,10 +34,19 @@ void	sync_clock_result(struct imsg *, uint64_t now_ns);
 /* Has the parent told us about the clock yet? */
 int	sync_ready(void);
 
+/* Has the clock had its first update? */
+int	sync_updated(void);
+
 /* Corrections made to the clock since the last call, s. */
 double	sync_take_correction(uint64_t now_ns);
 /* After the first clock update, sources beyond it are left out. */
 double	sync_tolerance(void);
+
+/*
+ * Fresh samples put the sources beyond the tolerance, and none within
+ * it agree: the correction they ask (their median offset) is refused.
+ */
+void	sync_refuse(double offset);
 
 /* A selection succeeded: update the clock. */
 void	sync_update(const struct sync_input *, uint64_t now_ns);

@@ -5,13 +5,24 @@
  * origin is wrong, and exits after a time limit.
  *
  *	fakentp [-o offset_s] [-s stratum] [-k CODE] [-b] [-t seconds]
- *	    address port
+ *	    [-c shimlog] [-d ppm] [-f ppm] address port
  *
  *	-o	add this many seconds to every timestamp sent (a liar)
  *	-s	stratum to claim (default 1, refid "FAKE")
  *	-k	answer every request with the kiss CODE (DENY, RATE...)
  *	-b	bad origin: answer with an origin that matches nothing
  *	-t	exit after this many seconds (default 60)
+ *	-c	the log of clockshim.so in the daemon: take away the
+ *		correction V(now) its calls would have made (re-read at
+ *		every request; no file yet: no calls yet)
+ *	-d	the local oscillator runs fast by this many ppm since
+ *		fakentp started: take away ppm * 1e-6 * elapsed
+ *	-f	the kernel frequency (ppm) before the first freq event in
+ *		the log, as NTPD_CLOCKSHIM_FREQ; counts from fakentp's start
+ *
+ * So what is served is real + offset - drift - V, and the daemon, which
+ * reads the real clock, measures the offset that a clock driven by its
+ * calls would show (regress/clock/vclock.h has the signs).
  */
 #include <sys/socket.h>
 #include <err.h>
@@ -26,14 +37,67 @@
 
 #include "addr.h"
 #include "ntp.h"
+#include "../clock/vclock.h"
+
+#define NS_PER_S	1000000000LL
+
+/* The simulated local clock; see -c, -d and -f. */
+static struct vclock	 vc;
+static const char	*shimlog;
+static double		 drift;
+static int64_t		 started;
+
+static int64_t
+ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * NS_PER_S + ts->tv_nsec;
+}
+
+static double
+number(const char *s, double min, double max)
+{
+	char	*end;
+	double	 v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= min && v <= max))
+		errx(2, "bad number: %s", s);
+	return v;
+}
+
+/* The log as it is now; a broken one ends the test loudly. */
+static void
+reload(void)
+{
+	FILE	*fp;
+
+	if (shimlog == NULL)
+		return;
+	if ((fp = fopen(shimlog, "r")) == NULL) {
+		if (errno != ENOENT)
+			err(2, "%s", shimlog);
+		(void)vclock_parse(&vc, "", 0);
+		return;
+	}
+	if (vclock_parse_file(&vc, fp) == -1)
+		errx(2, "%s:%zu: %s", shimlog, vc.errline, vc.errstr);
+	fclose(fp);
+}
 
 static struct ntp_ts
 now_plus(double offset)
 {
 	struct timespec	 ts;
 	double		 whole, frac;
+	int64_t		 t;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	/* What the local clock has gained: take it from the true time. */
+	t = ts_ns(&ts);
+	offset -= drift * 1e-6 * (double)(t - started) / NS_PER_S;
+	if (shimlog != NULL)
+		offset -= vclock_correction(&vc, t);
 	frac = modf(offset, &whole);
 	ts.tv_sec += (time_t)whole;
 	ts.tv_nsec += (long)(frac * 1e9);
@@ -58,13 +122,24 @@ main(int argc, char *argv[])
 	struct timespec		 start, now;
 	unsigned char		 buf[1024];
 	const char		*kiss = NULL;
-	double			 offset = 0;
+	double			 offset = 0, freq0 = 0;
 	long			 stratum = 1, limit = 60;
 	ssize_t			 n;
 	int			 ch, fd, bad_origin = 0;
 
-	while ((ch = getopt(argc, argv, "o:s:k:bt:")) != -1) {
+	clock_gettime(CLOCK_REALTIME, &now);
+	started = ts_ns(&now);
+	while ((ch = getopt(argc, argv, "o:s:k:bt:c:d:f:")) != -1) {
 		switch (ch) {
+		case 'c':
+			shimlog = optarg;
+			break;
+		case 'd':
+			drift = number(optarg, -1e6, 1e6);
+			break;
+		case 'f':
+			freq0 = number(optarg, -1e6, 1e6);
+			break;
 		case 'o':
 			offset = strtod(optarg, NULL);
 			break;
@@ -84,9 +159,12 @@ main(int argc, char *argv[])
 			break;
 		default:
 			errx(2, "usage: fakentp [-o offset] [-s stratum] "
-			    "[-k code] [-b] [-t seconds] address port");
+			    "[-k code] [-b] [-t seconds] [-c shimlog] "
+			    "[-d ppm] [-f ppm] address port");
 		}
 	}
+	vclock_init(&vc, freq0, started);
+	reload();
 	argc -= optind;
 	argv += optind;
 	if (argc != 2 || addr_parse(argv[0], strtol(argv[1], NULL, 10), &ss,
@@ -112,6 +190,7 @@ main(int argc, char *argv[])
 		if (n < 0 || ntp_decode(buf, n, &req) == -1 ||
 		    req.mode != NTP_MODE_CLIENT)
 			continue;
+		reload();
 		memset(&rep, 0, sizeof(rep));
 		rep.version = req.version;
 		rep.mode = NTP_MODE_SERVER;
