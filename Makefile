@@ -161,7 +161,8 @@ install: all
 	install -m 0755 $(O)/ntpd $(O)/ntpctl $(DESTDIR)$(SBINDIR)/
 	install -m 0644 ntpd/ntpd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 ntpd/ntpd.8 ntpctl/ntpctl.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 etc/ntpd.conf etc/ntpd.service etc/sysusers-ntpd.conf \
+	install -m 0644 etc/ntpd.conf etc/ntpd.service \
+	    etc/ntpctl-exporter.service etc/sysusers-ntpd.conf \
 	    etc/tmpfiles-ntpd.conf $(DESTDIR)$(EXAMPLEDIR)/
 
 uninstall:

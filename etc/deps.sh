@@ -9,7 +9,8 @@ set -eu
 # the machine's own (systemd-timesyncd, say) is not removed.
 PKGS="gcc make pkg-config libc6-dev libbsd-dev libsodium-dev libseccomp-dev
 check tzdata iproute2 procps util-linux mandoc ntpsec-ntpdig ntpsec-ntpdate tcpdump
-libcap2 libedit2 libgnutls30 libnettle8 libseccomp2"
+libcap2 libedit2 libgnutls30 libnettle8 libseccomp2
+jq curl"
 NTPD_USER=_ntp
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CHRONY_DIR="$TOP/build/ext/chrony"
