@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "syncdir.h"
 #include "tz.h"
 
 #define TZ_DEPTH_MAX	8	/* Area/Region/City is 3 deep */
@@ -44,7 +45,6 @@ static int	walk(const char *, int, char *, size_t, int,
 		    struct zone_names *);
 static int	walk_entry(const char *, int, const char *, char *, size_t,
 		    int, struct zone_names *);
-static int	sync_dir(const char *);
 
 /*
  * Top-level names that are not zones to offer: posix/ repeats the
@@ -510,33 +510,6 @@ tz_current(const char *localtime_path, const char *dir, char *buf,
 	return 0;
 }
 
-/* Make a rename in path's directory durable. */
-static int
-sync_dir(const char *path)
-{
-	char	 d[PATH_MAX];
-	char	*slash;
-	int	 fd, ret, save;
-
-	if (strlcpy(d, path, sizeof(d)) >= sizeof(d)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((slash = strrchr(d, '/')) == NULL)
-		strlcpy(d, ".", sizeof(d));
-	else if (slash == d)
-		d[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	ret = fsync(fd);
-	save = errno;
-	close(fd);
-	errno = save;
-	return ret;
-}
-
 int
 tz_install(const char *dir, const char *name, const char *localtime_path)
 {
@@ -594,6 +567,6 @@ tz_install(const char *dir, const char *name, const char *localtime_path)
 	 * directory costs durability across a crash only, and reporting
 	 * the change as failed would be false.
 	 */
-	(void)sync_dir(localtime_path);
+	(void)sync_parent_dir(localtime_path);
 	return 0;
 }

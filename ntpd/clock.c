@@ -19,6 +19,7 @@
 #include "discipline.h"
 #include "log.h"
 #include "ntp.h"
+#include "syncdir.h"
 
 #define DRIFT_SAVE_INTERVAL	3600	/* s between saves while running */
 #define DRIFT_LINE_MAX		64
@@ -147,7 +148,7 @@ clock_drift_write(const char *path, double ppm)
 		errno = saved;
 		return -1;
 	}
-	return 0;
+	return sync_parent_dir(path);
 }
 
 static time_t

@@ -18,13 +18,13 @@
 #include <unistd.h>
 
 #include "rtc.h"
+#include "syncdir.h"
 
 /* "4102444799\n" and room to spot a longer file */
 #define LASTKNOWN_BUF	32
 #define LASTKNOWN_DIGITS 10	/* of RTC_TIME_MAX */
 
 static int	time_in_range(time_t);
-static int	sync_dir(const char *);
 static int	write_all(int, const char *, size_t);
 
 static int
@@ -248,33 +248,6 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Make a rename in path's directory durable. */
-static int
-sync_dir(const char *path)
-{
-	char	 d[PATH_MAX];
-	char	*slash;
-	int	 fd, ret, save;
-
-	if (strlcpy(d, path, sizeof(d)) >= sizeof(d)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if ((slash = strrchr(d, '/')) == NULL)
-		strlcpy(d, ".", sizeof(d));
-	else if (slash == d)
-		d[1] = '\0';
-	else
-		*slash = '\0';
-	if ((fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -1;
-	ret = fsync(fd);
-	save = errno;
-	close(fd);
-	errno = save;
-	return ret;
-}
-
 int
 lastknown_write(const char *path, time_t t)
 {
@@ -315,7 +288,7 @@ lastknown_write(const char *path, time_t t)
 		save = errno;
 		goto fail;
 	}
-	return sync_dir(path);
+	return sync_parent_dir(path);
  fail:
 	(void)unlink(tmp);
 	errno = save;
