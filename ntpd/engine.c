@@ -95,11 +95,10 @@ engine_send_sync_state(struct channel *ch)
 }
 
 void
-engine_publish_sync(const struct sync_state *st)
+engine_publish_sync(void)
 {
 	int	 i;
 
-	(void)st;
 	for (i = 0; i < config_count_netns(conf); i++)
 		if (server_chans[i].open)
 			engine_send_sync_state(&server_chans[i]);

@@ -104,6 +104,7 @@ sync_clock_result(struct imsg *imsg, uint64_t now)
 		fatalx("malformed clock result");
 	memcpy(&r, imsg->data, sizeof(r));
 	if (!isfinite(r.offset) || !isfinite(r.freq) || !waiting ||
+	    fabs(r.freq) > DISC_MAX_FREQ || r.leap > NTP_LEAP_DEL ||
 	    (r.action != 0 && r.action != CLOCK_SLEW &&
 	    r.action != CLOCK_STEP))
 		fatalx("malformed clock result");
@@ -203,7 +204,7 @@ sync_make_served(uint64_t now)
 		log_info("clock %s", st.synced ? "synchronised" :
 		    "unsynchronised");
 	served = st;
-	engine_publish_sync(&served);
+	engine_publish_sync();
 }
 
 void

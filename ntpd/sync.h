@@ -60,6 +60,6 @@ int	sync_synchronised(void);
 void	sync_fill_ctl(struct ctl_system *, uint64_t now_ns);
 
 /* engine.c: tell every server what to announce. */
-void	engine_publish_sync(const struct sync_state *);
+void	engine_publish_sync(void);
 
 #endif /* NTPD_SYNC_H */
