@@ -123,6 +123,8 @@ static const char *one_arg(struct parser *, const struct line *,
 		    const char *);
 static void	parse_user(struct parser *, const struct line *);
 static void	parse_socket(struct parser *, const struct line *);
+static int	absolute_path(struct parser *, const struct line *,
+		    const char *, const char *, char *, size_t);
 static void	parse_chroot(struct parser *, const struct line *);
 static int	source_flag(struct parser *, const struct line *,
 		    const char *, int *);
@@ -660,6 +662,24 @@ parse_user(struct parser *p, const struct line *l)
 	p->user_line = l->lineno;
 }
 
+/* An absolute path that fits dst, or a report naming it as what. */
+static int
+absolute_path(struct parser *p, const struct line *l, const char *what,
+    const char *s, char *dst, size_t len)
+{
+	if (s[0] != '/') {
+		conf_err(p, l->lineno, "%s \"%s\" is not absolute", what, s);
+		return -1;
+	}
+	if (strlen(s) >= len) {
+		conf_err(p, l->lineno, "%s is too long (max %zu bytes)", what,
+		    len - 1);
+		return -1;
+	}
+	strlcpy(dst, s, len);
+	return 0;
+}
+
 static void
 parse_socket(struct parser *p, const struct line *l)
 {
@@ -669,18 +689,9 @@ parse_socket(struct parser *p, const struct line *l)
 		return;
 	if (already_set(p, l, p->socket_line))
 		return;
-	if (s[0] != '/') {
-		conf_err(p, l->lineno, "socket path \"%s\" is not absolute",
-		    s);
-		return;
-	}
-	if (strlen(s) >= sizeof(p->conf->socket_path)) {
-		conf_err(p, l->lineno, "socket path is too long (max %zu "
-		    "bytes)", sizeof(p->conf->socket_path) - 1);
-		return;
-	}
-	strlcpy(p->conf->socket_path, s, sizeof(p->conf->socket_path));
-	p->socket_line = l->lineno;
+	if (absolute_path(p, l, "socket path", s, p->conf->socket_path,
+	    sizeof(p->conf->socket_path)) == 0)
+		p->socket_line = l->lineno;
 }
 
 static void
@@ -692,13 +703,9 @@ parse_chroot(struct parser *p, const struct line *l)
 		return;
 	if (already_set(p, l, p->chroot_line))
 		return;
-	if (s[0] != '/') {
-		conf_err(p, l->lineno, "chroot directory \"%s\" is not "
-		    "absolute", s);
-		return;
-	}
-	strlcpy(p->conf->chroot_dir, s, sizeof(p->conf->chroot_dir));
-	p->chroot_line = l->lineno;
+	if (absolute_path(p, l, "chroot directory", s, p->conf->chroot_dir,
+	    sizeof(p->conf->chroot_dir)) == 0)
+		p->chroot_line = l->lineno;
 }
 
 /* A flag option given twice is an error too: one of them was a typo. */
@@ -1550,17 +1557,11 @@ parse_driftfile(struct parser *p, const struct line *l)
 		return;
 	if (already_set(p, l, p->driftfile_line))
 		return;
-	if (strcmp(s, "none") == 0) {
+	if (strcmp(s, "none") == 0)
 		cc->drift_file[0] = '\0';
-	} else if (s[0] != '/') {
-		conf_err(p, l->lineno, "drift file \"%s\" is not absolute",
-		    s);
+	else if (absolute_path(p, l, "drift file", s, cc->drift_file,
+	    sizeof(cc->drift_file)) == -1)
 		return;
-	} else if (strlcpy(cc->drift_file, s, sizeof(cc->drift_file)) >=
-	    sizeof(cc->drift_file)) {
-		conf_err(p, l->lineno, "drift file path is too long");
-		return;
-	}
 	p->driftfile_line = l->lineno;
 }
 
