@@ -190,7 +190,6 @@ discipline_update(struct discipline *d, double t, double offset,
 	u = offset + c;
 	d->updates++;
 	d->last_offset = offset;
-	d->last_t = t;
 
 	if (d->conf.control && d->steps == 0 &&
 	    d->updates <= d->conf.step_updates &&

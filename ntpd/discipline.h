@@ -80,7 +80,6 @@ struct discipline {
 	uint64_t	refused;
 	double		last_refused;	/* s */
 	double		last_offset;	/* s, the last offset corrected */
-	double		last_t;		/* s of the last accepted update */
 };
 
 /* Defaults: step 0.1 s in 3 updates, no tolerance, clock control on. */

@@ -88,12 +88,6 @@ sync_clock_init(struct imsg *imsg)
 	    control ? "controlled" : "not controlled (-x)");
 }
 
-int
-sync_ready(void)
-{
-	return ready;
-}
-
 void
 sync_clock_result(struct imsg *imsg, uint64_t now)
 {

@@ -31,8 +31,6 @@ void	sync_init(const struct ntpd_conf *, struct imsgbuf *parent,
 /* The parent's IMSG_CLOCK_INIT and IMSG_CLOCK_RESULT. */
 void	sync_clock_init(struct imsg *);
 void	sync_clock_result(struct imsg *, uint64_t now_ns);
-/* Has the parent told us about the clock yet? */
-int	sync_ready(void);
 
 /* Has the clock had its first update? */
 int	sync_updated(void);
