@@ -1733,3 +1733,18 @@ config_count_netns(const struct ntpd_conf *conf)
 		n++;
 	return n;
 }
+
+int
+config_source_same(const struct source_cfg *a, const struct source_cfg *b)
+{
+	return a->kind == b->kind && a->port == b->port &&
+	    same_host(a->host, b->host);
+}
+
+int
+config_source_equal(const struct source_cfg *a, const struct source_cfg *b)
+{
+	return config_source_same(a, b) && a->minpoll == b->minpoll &&
+	    a->maxpoll == b->maxpoll && a->iburst == b->iburst &&
+	    a->prefer == b->prefer && a->noselect == b->noselect;
+}

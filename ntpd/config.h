@@ -152,6 +152,14 @@ void			 config_free(struct ntpd_conf *);
 /* The namespace entry of that name, or NULL. */
 struct netns_cfg	*config_find_netns(const struct ntpd_conf *,
 			    const char *name);
+/*
+ * The same source: kind, host (as same_host compares) and port.  Equal:
+ * the same, with the same options too, so a reload keeps it as it is.
+ */
+int			 config_source_same(const struct source_cfg *,
+			    const struct source_cfg *);
+int			 config_source_equal(const struct source_cfg *,
+			    const struct source_cfg *);
 /* Human name of a namespace: "default" for "". */
 const char		*netns_display_name(const char *name);
 /* Number of namespaces with listeners (server processes to start). */

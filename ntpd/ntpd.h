@@ -33,6 +33,17 @@ enum imsg_type {
 	IMSG_CLOCK_INIT,	/* parent -> engine: struct imsg_clock_init */
 	IMSG_CLOCK_ADJUST,	/* engine -> parent: struct imsg_clock_adjust */
 	IMSG_CLOCK_RESULT,	/* parent -> engine: struct imsg_clock_result */
+	IMSG_DNS_QUERY,		/* engine -> dns: see dns.h */
+	IMSG_DNS_ANSWER,	/* dns -> engine: see dns.h */
+	IMSG_RECONF,		/* parent -> engine, server: the new
+				   configuration's text, in pieces */
+	IMSG_RECONF_END,	/* parent -> engine, server: apply it */
+	IMSG_CTL_REQUEST,	/* engine -> parent: a control client's
+				   change request, its socket passed along */
+	IMSG_CTL_ANSWER,	/* parent -> engine: text for that client */
+	IMSG_CTL_DONE,		/* parent -> engine: struct imsg_ctl_done */
+	IMSG_STATS_FD,		/* parent -> engine: the statistics log */
+	IMSG_REFUSED,		/* engine -> parent: struct imsg_refused */
 };
 
 /* What the parent found of the clock at start. */
