@@ -75,6 +75,7 @@
 #define AUDIT_EV_RATELIMIT	"ratelimit-set"
 #define AUDIT_EV_TOLERANCE	"tolerance-set"
 #define AUDIT_EV_TIMEZONE	"timezone-set"
+#define AUDIT_EV_SETTING	"setting-set"	/* any other statement */
 #define AUDIT_EV_CLOCK_STEP	"clock-step"
 #define AUDIT_EV_REFUSED	"correction-refused"
 

@@ -25,6 +25,7 @@
 #include "addr.h"
 #include "config.h"
 #include "log.h"
+#include "tz.h"
 
 #define WORD_MAX	1023		/* longest word or quoted string */
 #define LINE_WORDS_MAX	64		/* words on one line */
@@ -76,6 +77,10 @@ struct parser {
 	int			 tolerance_line;
 	int			 minsources_line;
 	int			 driftfile_line;
+	int			 audit_line;
+	int			 rtc_line;
+	int			 lastknown_line;
+	int			 statistics_line;
 	struct line		 line;
 };
 
@@ -164,14 +169,23 @@ static void	parse_local(struct parser *, const struct line *);
 static void	parse_makestep(struct parser *, const struct line *);
 static void	parse_tolerance(struct parser *, const struct line *);
 static void	parse_minsources(struct parser *, const struct line *);
+static int	parse_file_setting(struct parser *, const struct line *,
+		    const char *, char *, size_t, int *);
 static void	parse_driftfile(struct parser *, const struct line *);
+static void	parse_audit(struct parser *, const struct line *);
+static void	parse_rtc(struct parser *, const struct line *);
+static void	parse_lastknown(struct parser *, const struct line *);
+static void	parse_statistics(struct parser *, const struct line *);
+static void	parse_timezone(struct parser *, const struct line *);
 
 /* Statements, in alphabetical order; looked up linearly. */
 static const struct keyword keywords[] = {
 	{ "allow",	IN_TOP | IN_NETNS,	parse_allow },
+	{ "audit",	IN_TOP,			parse_audit },
 	{ "chroot",	IN_TOP,			parse_chroot },
 	{ "deny",	IN_TOP | IN_NETNS,	parse_deny },
 	{ "driftfile",	IN_TOP,			parse_driftfile },
+	{ "lastknown",	IN_TOP,			parse_lastknown },
 	{ "listen",	IN_TOP | IN_NETNS,	parse_listen },
 	{ "local",	IN_TOP | IN_NETNS,	parse_local },
 	{ "makestep",	IN_TOP,			parse_makestep },
@@ -179,9 +193,12 @@ static const struct keyword keywords[] = {
 	{ "namespace",	IN_TOP | IN_NETNS,	parse_namespace },
 	{ "pool",	IN_TOP,			parse_servers },
 	{ "ratelimit",	IN_TOP | IN_NETNS,	parse_ratelimit },
+	{ "rtc",	IN_TOP,			parse_rtc },
 	{ "server",	IN_TOP,			parse_server },
 	{ "servers",	IN_TOP,			parse_servers },
 	{ "socket",	IN_TOP,			parse_socket },
+	{ "statistics",	IN_TOP,			parse_statistics },
+	{ "timezone",	IN_TOP,			parse_timezone },
 	{ "tolerance",	IN_TOP,			parse_tolerance },
 	{ "user",	IN_TOP,			parse_user },
 };
@@ -1547,22 +1564,85 @@ parse_minsources(struct parser *p, const struct line *l)
 }
 
 /* driftfile PATH | none */
+/*
+ * A file the daemon uses: an absolute path, or "none" for no such file
+ * (dst left empty).  Returns 0 when it was set.
+ */
+static int
+parse_file_setting(struct parser *p, const struct line *l, const char *what,
+    char *dst, size_t len, int *set_line)
+{
+	const char	*s;
+
+	if ((s = one_arg(p, l, "a path or \"none\"")) == NULL)
+		return -1;
+	if (already_set(p, l, *set_line))
+		return -1;
+	if (strcmp(s, "none") == 0)
+		dst[0] = '\0';
+	else if (absolute_path(p, l, what, s, dst, len) == -1)
+		return -1;
+	*set_line = l->lineno;
+	return 0;
+}
+
 static void
 parse_driftfile(struct parser *p, const struct line *l)
 {
-	struct clock_cfg	*cc = &p->conf->clock;
-	const char		*s;
+	(void)parse_file_setting(p, l, "drift file",
+	    p->conf->clock.drift_file, sizeof(p->conf->clock.drift_file),
+	    &p->driftfile_line);
+}
 
-	if ((s = one_arg(p, l, "a path or \"none\"")) == NULL)
+static void
+parse_audit(struct parser *p, const struct line *l)
+{
+	(void)parse_file_setting(p, l, "audit file", p->conf->audit_file,
+	    sizeof(p->conf->audit_file), &p->audit_line);
+}
+
+static void
+parse_rtc(struct parser *p, const struct line *l)
+{
+	(void)parse_file_setting(p, l, "RTC device", p->conf->rtc_path,
+	    sizeof(p->conf->rtc_path), &p->rtc_line);
+}
+
+static void
+parse_lastknown(struct parser *p, const struct line *l)
+{
+	(void)parse_file_setting(p, l, "last-known-time file",
+	    p->conf->lastknown_file, sizeof(p->conf->lastknown_file),
+	    &p->lastknown_line);
+}
+
+static void
+parse_statistics(struct parser *p, const struct line *l)
+{
+	(void)parse_file_setting(p, l, "statistics file",
+	    p->conf->statistics_file, sizeof(p->conf->statistics_file),
+	    &p->statistics_line);
+}
+
+/*
+ * Only the name's form is checked here; whether the tz database has such
+ * a zone is the parent's to check (tz_zone_check), with this line.
+ */
+static void
+parse_timezone(struct parser *p, const struct line *l)
+{
+	const char	*s;
+
+	if ((s = one_arg(p, l, "a zone name such as Europe/Paris")) == NULL)
 		return;
-	if (already_set(p, l, p->driftfile_line))
+	if (already_set(p, l, p->conf->timezone_line))
 		return;
-	if (strcmp(s, "none") == 0)
-		cc->drift_file[0] = '\0';
-	else if (absolute_path(p, l, "drift file", s, cc->drift_file,
-	    sizeof(cc->drift_file)) == -1)
+	if (!tz_name_valid(s)) {
+		conf_err(p, l->lineno, "\"%s\" is not a time zone name", s);
 		return;
-	p->driftfile_line = l->lineno;
+	}
+	strlcpy(p->conf->timezone, s, sizeof(p->conf->timezone));
+	p->conf->timezone_line = l->lineno;
 }
 
 void
@@ -1618,6 +1698,10 @@ config_parse_stream(FILE *fp, const char *name)
 	conf->clock.min_sources = 1;
 	strlcpy(conf->clock.drift_file, NTPD_DRIFT_FILE,
 	    sizeof(conf->clock.drift_file));
+	strlcpy(conf->audit_file, NTPD_AUDIT_FILE, sizeof(conf->audit_file));
+	strlcpy(conf->rtc_path, NTPD_RTC_PATH, sizeof(conf->rtc_path));
+	strlcpy(conf->lastknown_file, NTPD_LASTKNOWN_FILE,
+	    sizeof(conf->lastknown_file));
 	TAILQ_INIT(&conf->sources);
 	TAILQ_INIT(&conf->namespaces);
 	serve_init(&conf->serve, 1);

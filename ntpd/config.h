@@ -20,6 +20,10 @@
 #define NTPD_CHROOT_DIR		"/var/empty"
 #define NETNS_RUN_DIR		"/run/netns"	/* iproute2's named netns */
 #define NTPD_DRIFT_FILE		"/var/lib/ntpd/ntpd.drift"
+#define NTPD_AUDIT_FILE		"/var/lib/ntpd/audit.log"
+#define NTPD_RTC_PATH		"/dev/rtc0"
+#define NTPD_LASTKNOWN_FILE	"/var/lib/ntpd/lastknown"
+#define TIMEZONE_NAME_MAX	256	/* as tz.h's TZ_NAME_MAX, NUL included */
 
 #define NTP_PORT		123
 #define NETNS_NAME_MAX		64	/* "" is the daemon's own namespace */
@@ -131,6 +135,14 @@ struct ntpd_conf {
 	char			 socket_path[SOCKET_PATH_MAX];
 	char			 chroot_dir[PATH_MAX];
 	struct clock_cfg	 clock;
+	/* Files of the parent's; "": none. */
+	char			 audit_file[PATH_MAX];
+	char			 rtc_path[PATH_MAX];
+	char			 lastknown_file[PATH_MAX];
+	char			 statistics_file[PATH_MAX];
+	char			 timezone[TIMEZONE_NAME_MAX];	/* "": leave
+							   /etc/localtime */
+	int			 timezone_line;
 	struct source_list	 sources;
 	struct serve_cfg	 serve;		/* global */
 	/*

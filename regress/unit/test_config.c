@@ -160,6 +160,39 @@ START_TEST(clock_settings)
 }
 END_TEST
 
+START_TEST(file_settings)
+{
+	struct ntpd_conf	*conf;
+
+	conf = parse_ok("");
+	ck_assert_str_eq(conf->audit_file, "/var/lib/ntpd/audit.log");
+	ck_assert_str_eq(conf->rtc_path, "/dev/rtc0");
+	ck_assert_str_eq(conf->lastknown_file, "/var/lib/ntpd/lastknown");
+	ck_assert_str_eq(conf->statistics_file, "");
+	ck_assert_str_eq(conf->timezone, "");
+	config_free(conf);
+
+	conf = parse_ok("audit /tmp/a.log\nrtc /dev/rtc1\n"
+	    "lastknown /tmp/lk\nstatistics /var/log/ntpd/stats\n"
+	    "timezone America/Argentina/Buenos_Aires\n");
+	ck_assert_str_eq(conf->audit_file, "/tmp/a.log");
+	ck_assert_str_eq(conf->rtc_path, "/dev/rtc1");
+	ck_assert_str_eq(conf->lastknown_file, "/tmp/lk");
+	ck_assert_str_eq(conf->statistics_file, "/var/log/ntpd/stats");
+	ck_assert_str_eq(conf->timezone, "America/Argentina/Buenos_Aires");
+	ck_assert_int_eq(conf->timezone_line, 5);
+	config_free(conf);
+
+	conf = parse_ok("audit none\nrtc none\nlastknown none\n"
+	    "statistics none\n");
+	ck_assert_str_eq(conf->audit_file, "");
+	ck_assert_str_eq(conf->rtc_path, "");
+	ck_assert_str_eq(conf->lastknown_file, "");
+	ck_assert_str_eq(conf->statistics_file, "");
+	config_free(conf);
+}
+END_TEST
+
 START_TEST(empty_gives_defaults)
 {
 	static const char	*inputs[] = {
@@ -1006,6 +1039,18 @@ static const struct err_case err_cases[] = {
 	    "to 64)" } },
 	{ "driftfile drift\n", 0, { L1 "drift file \"drift\" is not "
 	    "absolute" } },
+	{ "audit log\n", 0, { L1 "audit file \"log\" is not absolute" } },
+	{ "rtc\n", 0, { L1 "\"rtc\" needs a path or \"none\"" } },
+	{ "lastknown /a /b\n", 0, { L1 "unexpected \"/b\" after "
+	    "\"lastknown /a\"" } },
+	{ "statistics none\nstatistics /x\n", 0, { "test.conf:2: "
+	    "\"statistics\" already set on line 1" } },
+	{ "timezone ../../etc/passwd\n", 0, { L1 "\"../../etc/passwd\" is "
+	    "not a time zone name" } },
+	{ "timezone /Europe/Paris\n", 0, { L1 "\"/Europe/Paris\" is not a "
+	    "time zone name" } },
+	{ "namespace a {\nrtc none\nlisten on *\n}\n", 0, { L2
+	    "\"rtc\" is not allowed inside a namespace block" } },
 	{ "namespace a {\ntolerance 1\nlisten on *\n}\n", 0, { L2
 	    "\"tolerance\" is not allowed inside a namespace block" } },
 	/* Serving policy. */
@@ -1545,6 +1590,7 @@ config_suite(void)
 	tcase_add_test(tc, real_file);
 	tcase_add_test(tc, helpers);
 	tcase_add_test(tc, clock_settings);
+	tcase_add_test(tc, file_settings);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reject");
