@@ -11,6 +11,10 @@ PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 EXAMPLEDIR	?= $(PREFIX)/share/doc/ntpd/examples
+# Where systemd looks, under /usr (PREFIX=/usr) and /usr/local alike.
+UNITDIR		?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 DESTDIR		?=
 
 O		?= build
@@ -56,7 +60,7 @@ CHECK_LIBS	:= $(shell $(PKG_CONFIG) --libs check)
 
 .PHONY: all check unit-check integration-check check-man check-sanitize \
 	demo deps \
-	install uninstall clean lint fuzz bench bench-serve
+	install uninstall clean lint fuzz bench bench-serve bench-sim
 
 all: $(O)/ntpd $(O)/ntpctl
 
@@ -118,6 +122,11 @@ $(O)/regress/test_%: $(O)/obj/regress/unit/test_%.o $(NTPD_LIB_OBJS) \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 
+# The ntpctl modules a unit test can link: they need neither main() in
+# ntpctl.o nor its requests to the daemon.
+NTPCTL_LIB_OBJS	:= $(O)/obj/ntpctl/plot.o $(O)/obj/ntpctl/fmt.o
+$(O)/regress/test_plot: $(NTPCTL_LIB_OBJS)
+
 MANPAGES	:= ntpd/ntpd.8 ntpd/ntpd.conf.5 ntpctl/ntpctl.8
 
 check: deps
@@ -155,20 +164,37 @@ lint:
 	shellcheck -x -S warning regress/integration/*.sh regress/integration/run-all \
 	    regress/demo/demo regress/bench/*.sh etc/deps.sh .ci/run
 
+# The units name the programs where they are installed.  ntpd.conf is an
+# example (documentation addresses), not a configuration to start with.
+UNITS		:= ntpd.service ntpctl-exporter.service
+
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR)
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(EXAMPLEDIR) \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR)
 	install -m 0755 $(O)/ntpd $(O)/ntpctl $(DESTDIR)$(SBINDIR)/
 	install -m 0644 ntpd/ntpd.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 ntpd/ntpd.8 ntpctl/ntpctl.8 $(DESTDIR)$(MANDIR)/man8/
-	install -m 0644 etc/ntpd.conf etc/ntpd.service \
-	    etc/ntpctl-exporter.service etc/sysusers-ntpd.conf \
-	    etc/tmpfiles-ntpd.conf $(DESTDIR)$(EXAMPLEDIR)/
+	install -m 0644 etc/ntpd.conf etc/grafana-ntpd.json \
+	    $(DESTDIR)$(EXAMPLEDIR)/
+	@set -e; for u in $(UNITS); do \
+	    echo "install etc/$$u $(DESTDIR)$(UNITDIR)/$$u"; \
+	    sed 's|/usr/local/sbin/|$(SBINDIR)/|g' etc/$$u \
+		>$(DESTDIR)$(UNITDIR)/$$u; \
+	    chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; \
+	done
+	install -m 0644 etc/sysusers-ntpd.conf \
+	    $(DESTDIR)$(SYSUSERSDIR)/ntpd.conf
+	install -m 0644 etc/tmpfiles-ntpd.conf \
+	    $(DESTDIR)$(TMPFILESDIR)/ntpd.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ntpd $(DESTDIR)$(SBINDIR)/ntpctl \
 	    $(DESTDIR)$(MANDIR)/man5/ntpd.conf.5 \
-	    $(DESTDIR)$(MANDIR)/man8/ntpd.8 $(DESTDIR)$(MANDIR)/man8/ntpctl.8
+	    $(DESTDIR)$(MANDIR)/man8/ntpd.8 $(DESTDIR)$(MANDIR)/man8/ntpctl.8 \
+	    $(UNITS:%=$(DESTDIR)$(UNITDIR)/%) \
+	    $(DESTDIR)$(SYSUSERSDIR)/ntpd.conf $(DESTDIR)$(TMPFILESDIR)/ntpd.conf
 	rm -rf $(DESTDIR)$(EXAMPLEDIR)
 
 # Benchmarks print figures and assert nothing.  bench runs the module
@@ -191,6 +217,24 @@ bench: $(BENCHES:%=$(O)/bench/%)
 bench-serve: deps
 	$(MAKE) all $(O)/bench/ntpload
 	O=$(O) sh regress/bench/serve-bench.sh
+
+# bench-sim: the engine's own modules, in the order client.c and sync.c
+# drive them, against a simulated clock, network and servers
+# (regress/sim), a simulated day per scenario and seed, beside chrony's
+# figures.  test_sim runs a short one and checks it; main.o is the
+# bench's alone.
+SIM_OBJS	:= $(patsubst %.c,$(O)/obj/%.o,$(filter-out regress/sim/main.c,\
+		   $(sort $(wildcard regress/sim/*.c))))
+
+$(O)/bench/sim: $(O)/obj/regress/sim/main.o $(SIM_OBJS) $(NTPD_LIB_OBJS) \
+    $(O)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(O)/regress/test_sim: $(SIM_OBJS) $(VCLOCK_OBJ)
+
+bench-sim: $(O)/bench/sim
+	$(CLOCK_GUARD) $(O)/bench/sim
 
 # Coverage-guided fuzzing of the decoders (clang's libFuzzer), for
 # FUZZ_SECONDS each; not part of check, as it runs for as long as asked.

@@ -15,6 +15,8 @@
 #define CTL_HOST_MAX		256
 #define CTL_ADDR_MAX		64
 #define CTL_MSG_MAX		128
+#define CTL_TEXT_MAX		384
+#define CTL_TZ_NAME_MAX		256
 
 enum ctl_type {
 	CTL_NONE,
@@ -22,6 +24,8 @@ enum ctl_type {
 	CTL_SHOW_STATUS = 1,
 	CTL_SHOW_CLIENTS,
 	CTL_SHOW_PEERS,
+	CTL_RELOAD,		/* root: re-read the configuration */
+	CTL_TZ_SET,		/* root: struct ctl_tz_set */
 	/* answers */
 	CTL_STATUS = 100,	/* struct ctl_status */
 	CTL_PROC,		/* struct ctl_proc */
@@ -33,6 +37,7 @@ enum ctl_type {
 	CTL_CLIENT,		/* struct ctl_client, of the last namespace */
 	CTL_SYSTEM,		/* struct ctl_system */
 	CTL_PEER,		/* struct ctl_peer */
+	CTL_TEXT,		/* struct ctl_text: a line for the user */
 };
 
 enum ctl_sync_state {
@@ -174,6 +179,15 @@ struct ctl_peer {
 struct ctl_error {
 	uint32_t	code;		/* an errno value */
 	char		msg[CTL_MSG_MAX];
+};
+
+/* What a change did, line by line, before CTL_END or CTL_ERROR. */
+struct ctl_text {
+	char		line[CTL_TEXT_MAX];
+};
+
+struct ctl_tz_set {
+	char		name[CTL_TZ_NAME_MAX];
 };
 
 #endif /* NTPD_CTL_H */

@@ -4,13 +4,14 @@
 set -eu
 
 # Clients for the interoperability tests (ntpdig, ntpdate), a capture
-# tool, and the libraries chronyd needs: chronyd itself is unpacked from
+# tool, xmllint for the pictures of ntpctl plot, and the libraries
+# chronyd needs: chronyd itself is unpacked from
 # its package below, never installed, so that no time service starts and
 # the machine's own (systemd-timesyncd, say) is not removed.
 PKGS="gcc make pkg-config libc6-dev libbsd-dev libsodium-dev libseccomp-dev
 check tzdata iproute2 procps util-linux mandoc ntpsec-ntpdig ntpsec-ntpdate tcpdump
 libcap2 libedit2 libgnutls30 libnettle8 libseccomp2
-jq curl"
+jq curl libxml2-utils"
 NTPD_USER=_ntp
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 CHRONY_DIR="$TOP/build/ext/chrony"

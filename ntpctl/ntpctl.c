@@ -24,27 +24,53 @@
 #include "ctl.h"
 #include "imsg.h"
 #include "ntpctl.h"
+#include "plot.h"
 #include "timezone.h"
 
 const char	*ctl_socket = NTPCTL_SOCKET;
 
 typedef int	(*collect_fn)(void *, const struct imsg *, char *, size_t);
 
+static void	usage(void) __attribute__((noreturn));
+
 /*
- * timezone list and show need no daemon.  Setting the zone is the
- * daemon's (it runs as root and audits it), and this ntpd does not take
- * that request yet: say so rather than pretend.
+ * timezone list and show are ntpctl's own; set is the daemon's parent's
+ * (it runs as root and audits it), after ntpctl checked the name.
  */
 static int
 cmd_timezone(int argc, char *argv[])
 {
-	int	 rc;
+	struct ctl_tz_set	 tz;
+	char			 err[CTL_MSG_MAX + 64];
+	int			 rc;
 
 	if ((rc = ctl_timezone(argc, argv)) != CTL_TZ_SEND)
 		return rc;
-	fprintf(stderr, "ntpctl: timezone set: this version of ntpd cannot "
-	    "set the time zone yet\n");
-	return 1;
+	memset(&tz, 0, sizeof(tz));
+	strlcpy(tz.name, argv[2], sizeof(tz.name));
+	if (ctl_change(CTL_TZ_SET, &tz, sizeof(tz), CTL_CHANGE_TIMEOUT_MS,
+	    err, sizeof(err)) == -1) {
+		fprintf(stderr, "ntpctl: timezone set: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* Re-read the configuration; the daemon says what changed. */
+static int
+cmd_reload(int argc, char *argv[])
+{
+	char	 err[CTL_MSG_MAX + 64];
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	if (ctl_change(CTL_RELOAD, NULL, 0, CTL_CHANGE_TIMEOUT_MS, err,
+	    sizeof(err)) == -1) {
+		fprintf(stderr, "ntpctl: reload: %s\n", err);
+		return 1;
+	}
+	return 0;
 }
 
 /*
@@ -59,10 +85,12 @@ static const struct command {
 	{ "check",	cmd_check },
 	{ "exporter",	cmd_exporter },
 	{ "metrics",	cmd_metrics },
+	{ "plot",	cmd_plot },
+	{ "reload",	cmd_reload },
 	{ "timezone",	cmd_timezone },
 };
 
-static void __attribute__((noreturn))
+static void
 usage(void)
 {
 	fprintf(stderr,
@@ -75,7 +103,9 @@ usage(void)
 	    "       ntpctl [-S socket] exporter [-l address:port] "
 	    "[-u user]\n"
 	    "       ntpctl audit [verify] [-f file]\n"
-	    "       ntpctl timezone list | show | set name\n");
+	    "       ntpctl plot [-o file] [-w width] [-h height] statsfile\n"
+	    "       ntpctl [-S socket] reload\n"
+	    "       ntpctl [-S socket] timezone list | show | set name\n");
 	exit(1);
 }
 
@@ -415,22 +445,32 @@ request(uint32_t type, const void *data, size_t len, collect_fn collect,
 	return done == 1 ? 0 : -1;
 }
 
+/* The daemon's lines, made safe for a terminal, as they come. */
 static int
-end_collect(void *arg, const struct imsg *imsg, char *ebuf, size_t elen)
+text_collect(void *arg, const struct imsg *imsg, char *ebuf, size_t elen)
 {
+	struct ctl_text	 t;
+
 	(void)arg;
-	return answer_end(imsg, ebuf, elen);
+	if (imsg->hdr.type != CTL_TEXT)
+		return answer_end(imsg, ebuf, elen);
+	if (take(imsg, &t, sizeof(t), "text", ebuf, elen) == -1 ||
+	    check_string(t.line, sizeof(t.line), "text", ebuf, elen) == -1)
+		return -1;
+	printf("%s\n", safe_str(t.line));
+	fflush(stdout);
+	return 0;
 }
 
 /*
- * A request whose answer is CTL_END alone, or CTL_ERROR: 0 when done,
- * -1 with the reason (the daemon's own, if it refused) in ebuf.
+ * A change request: the daemon's lines go to stdout as they come, then
+ * CTL_END (0) or CTL_ERROR (-1 with the daemon's reason in ebuf).
  */
 int
-ctl_command(uint32_t type, const void *data, size_t len, int timeout_ms,
+ctl_change(uint32_t type, const void *data, size_t len, int timeout_ms,
     char *ebuf, size_t elen)
 {
-	return request(type, data, len, end_collect, NULL,
+	return request(type, data, len, text_collect, NULL,
 	    mono_ms() + timeout_ms, timeout_ms, ebuf, elen);
 }
 

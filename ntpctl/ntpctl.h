@@ -80,7 +80,9 @@ extern const char	*ctl_socket;	/* -S */
 int	snapshot_take(struct snapshot *, int what, int timeout_ms, char *err,
 	    size_t errlen);
 void	snapshot_free(struct snapshot *);
-int	ctl_command(uint32_t type, const void *, size_t, int timeout_ms,
+/* The daemon carries out a change in up to 30 s; a little more here. */
+#define CTL_CHANGE_TIMEOUT_MS	35000
+int	ctl_change(uint32_t type, const void *, size_t, int timeout_ms,
 	    char *, size_t);
 
 /* fmt.c */

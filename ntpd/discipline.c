@@ -76,6 +76,14 @@ discipline_correction(const struct discipline *d, double t)
 }
 
 double
+discipline_phase(const struct discipline *d, double t)
+{
+	if (!d->conf.control)
+		return 0;
+	return d->phase + slew_done(d, t);
+}
+
+double
 discipline_residual(const struct discipline *d, double t)
 {
 	return d->slew - slew_done(d, t);
@@ -232,6 +240,7 @@ discipline_applied(struct discipline *d, double t,
 {
 	/* Fold what ran so far into the base, then start anew from t. */
 	d->base = discipline_correction(d, t);
+	d->phase = discipline_phase(d, t);
 	d->base_t = t;
 	d->slew = 0;
 	d->slew_t = t;
@@ -239,6 +248,7 @@ discipline_applied(struct discipline *d, double t,
 	switch (action) {
 	case DISC_STEP:
 		d->base += offset;
+		d->phase += offset;
 		if (offset != 0)
 			d->steps++;
 		break;

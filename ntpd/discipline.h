@@ -70,6 +70,7 @@ struct discipline {
 	   the frequency's integral up to base_t, and the slew running. */
 	double		base;
 	double		base_t;
+	double		phase;		/* steps and finished slews */
 	double		slew;		/* s asked at slew_t */
 	double		slew_t;
 	struct discipline_point	hist[DISC_HISTORY];
@@ -109,6 +110,14 @@ void	discipline_applied(struct discipline *, double t,
 
 /* Corrections made to the clock from the start up to t (s). */
 double	discipline_correction(const struct discipline *, double t);
+
+/*
+ * Of those, the steps and slews only: what moved the clock against its
+ * sources.  The frequency's part is left out on purpose: it cancels the
+ * oscillator's own error, which no sample ever saw, so samples already
+ * taken are shifted by this and not by the whole correction.
+ */
+double	discipline_phase(const struct discipline *, double t);
 
 /* The offset left to slew at t (s): what the clock is still off by. */
 double	discipline_residual(const struct discipline *, double t);

@@ -32,7 +32,7 @@ cleanup() {
 	for ns in $NETNS_MADE; do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	rm -rf "$TMP"
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 }
 trap cleanup EXIT
 
@@ -157,12 +157,17 @@ status_field() {
 	sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"
 }
 
-# write_conf FILE LINES...: a config with a socket of this test's own.
+# write_conf FILE LINES...: a config with a socket and an audit trail
+# of this test's own ($TMP/audit.log), and neither the machine's RTC nor
+# its last-known-time file.
 write_conf() {
 	f=$1
 	shift
 	{
 		echo "socket \"$TMP/ntpd.sock\""
+		echo "audit \"$TMP/audit.log\""
+		echo "rtc none"
+		echo "lastknown none"
 		for line in "$@"; do
 			echo "$line"
 		done

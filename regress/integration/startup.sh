@@ -46,10 +46,10 @@ check "-n says the file is fine" \
 
 bad="$TMP/bad.conf"
 write_conf "$bad" 'listen on 127.0.0.1' 'frobnicate yes' 'listen on'
-refused "-n on a bad file" "$bad:3: unknown keyword \"frobnicate\"" -n -f "$bad"
+refused "-n on a bad file" "$bad:6: unknown keyword \"frobnicate\"" -n -f "$bad"
 check "-n on a bad file: the second error is reported too" \
-	grep -qF "$bad:4:" "$TMP/refused.log"
-refused "start with a bad file" "$bad:3:" -d -f "$bad"
+	grep -qF "$bad:7:" "$TMP/refused.log"
+refused "start with a bad file" "$bad:6:" -d -f "$bad"
 refused "start with a missing file" "$TMP/missing.conf" -d -f "$TMP/missing.conf"
 refused "an unknown option" "usage: ntpd" -d -Z -f "$good"
 

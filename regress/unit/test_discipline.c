@@ -179,6 +179,30 @@ START_TEST(slew_replaced)
 }
 END_TEST
 
+/* Samples are shifted by steps and slews, never by the frequency. */
+START_TEST(phase_leaves_frequency_out)
+{
+	struct discipline_conf	 conf;
+	struct discipline	 d;
+
+	discipline_conf_init(&conf);
+	discipline_init(&d, &conf, 0);
+	discipline_applied(&d, 0, DISC_STEP, 2.0, 10);
+	discipline_applied(&d, 100, DISC_SLEW, 0.01, 10);
+	/* 100 s at 10 ppm: 1 ms of correction, but no phase. */
+	ck_assert(fabs(discipline_correction(&d, 100) - 2.001) < 1e-12);
+	ck_assert(fabs(discipline_phase(&d, 100) - 2.0) < 1e-12);
+	/* Half the slew (500 ppm for 10 s) is done at 110 s. */
+	ck_assert(fabs(discipline_phase(&d, 110) - 2.005) < 1e-12);
+	ck_assert(fabs(discipline_phase(&d, 1000) - 2.01) < 1e-12);
+	ck_assert(fabs(discipline_correction(&d, 1000) - 2.02) < 1e-12);
+	conf.control = 0;
+	discipline_init(&d, &conf, 0);
+	discipline_applied(&d, 0, DISC_STEP, 2.0, 10);
+	ck_assert(discipline_phase(&d, 10) == 0);
+}
+END_TEST
+
 /* The frequency in force counts in the account. */
 START_TEST(frequency_counts)
 {
@@ -341,6 +365,7 @@ discipline_suite(void)
 	tcase_add_test(tc, no_step_after_startup);
 	tcase_add_test(tc, small_offset_slews);
 	tcase_add_test(tc, slew_replaced);
+	tcase_add_test(tc, phase_leaves_frequency_out);
 	tcase_add_test(tc, frequency_counts);
 	tcase_add_test(tc, tolerance_refuses);
 	tcase_add_test(tc, never_step_when_told);
