@@ -77,7 +77,7 @@ log_get_verbose(void)
 }
 
 /* One already formatted line, the usual way (stderr or syslog). */
-static void
+void
 log_emit(int priority, const char *msg)
 {
 	if (log_journal) {

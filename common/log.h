@@ -14,6 +14,8 @@ typedef void (*log_sink_fn)(int priority, const char *msg);
 
 void	log_init(int foreground, int verbose, const char *ident);
 void	log_set_sink(log_sink_fn);	/* NULL: back to stderr/syslog */
+/* One formatted line to stderr or syslog, whatever the sink. */
+void	log_emit(int priority, const char *msg);
 void	log_set_procname(const char *);	/* prefixes "name: " */
 void	log_set_verbose(int);
 int	log_get_verbose(void);

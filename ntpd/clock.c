@@ -30,6 +30,8 @@ static int			 control;
 static double			 freq_now;
 static int			 freq_known;	/* a frequency to save */
 static time_t			 drift_saved;	/* monotonic s */
+static int			 last_synced;	/* as the last update said */
+static time_t			 last_update;	/* monotonic s; 0: none */
 
 int
 clock_last_day_of_month(time_t t)
@@ -151,8 +153,8 @@ clock_drift_write(const char *path, double ppm)
 	return sync_parent_dir(path);
 }
 
-static time_t
-monotonic_s(void)
+time_t
+clock_monotonic_s(void)
 {
 	struct timespec	 ts;
 
@@ -209,7 +211,23 @@ clock_start(const struct clock_cfg *c, int ctl, struct imsg_clock_init *ci)
 			log_warn("drift file %s: not used", c->drift_file);
 	}
 	freq_now = ci->freq;
-	drift_saved = monotonic_s();
+	drift_saved = clock_monotonic_s();
+}
+
+/* ADJ_SETOFFSET of offset seconds, in nanoseconds. */
+static void
+step_timex(struct timex *tx, double offset)
+{
+	double	 whole;
+
+	tx->modes = ADJ_SETOFFSET | ADJ_NANO;
+	whole = floor(offset);
+	tx->time.tv_sec = (time_t)whole;
+	tx->time.tv_usec = lround((offset - whole) * 1e9);
+	if (tx->time.tv_usec >= 1000000000L) {
+		tx->time.tv_sec++;
+		tx->time.tv_usec -= 1000000000L;
+	}
 }
 
 static void
@@ -227,7 +245,6 @@ clock_adjust(const struct imsg_clock_adjust *req,
 	struct imsg_clock_adjust	 a;
 	enum clock_verdict		 v;
 	struct timex			 tx;
-	double				 whole;
 
 	memset(res, 0, sizeof(*res));
 	res->freq = freq_now;
@@ -255,14 +272,7 @@ clock_adjust(const struct imsg_clock_adjust *req,
 
 	memset(&tx, 0, sizeof(tx));
 	if (a.action == CLOCK_STEP) {
-		tx.modes = ADJ_SETOFFSET | ADJ_NANO;
-		whole = floor(a.offset);
-		tx.time.tv_sec = (time_t)whole;
-		tx.time.tv_usec = lround((a.offset - whole) * 1e9);
-		if (tx.time.tv_usec >= 1000000000L) {
-			tx.time.tv_sec++;
-			tx.time.tv_usec -= 1000000000L;
-		}
+		step_timex(&tx, a.offset);
 	} else {
 		/* Alone: the kernel takes no other mode with it. */
 		tx.modes = ADJ_OFFSET_SINGLESHOT;
@@ -273,6 +283,8 @@ clock_adjust(const struct imsg_clock_adjust *req,
 		return;
 	}
 	clock_policy_done(&policy, &a);
+	last_synced = a.synced != 0;
+	last_update = clock_monotonic_s();
 	res->action = a.action;
 	res->offset = a.action == CLOCK_STEP ? a.offset :
 	    (double)lround(a.offset * 1e6) / 1e6;
@@ -302,10 +314,50 @@ clock_save_drift(int force)
 
 	if (!control || !freq_known || cfg.drift_file[0] == '\0')
 		return;
-	now = monotonic_s();
+	now = clock_monotonic_s();
 	if (!force && now - drift_saved < DRIFT_SAVE_INTERVAL)
 		return;
 	drift_saved = now;
 	if (clock_drift_write(cfg.drift_file, freq_now) == -1)
 		log_warn("drift file %s", cfg.drift_file);
+}
+
+/*
+ * The step at start from the RTC or the last-known time: forward only,
+ * and outside the policy's one step, which is the sources' to use.
+ */
+int
+clock_step_forward(double seconds)
+{
+	struct timex	 tx;
+
+	if (!control || !(seconds > 0) || seconds > TOLERANCE_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&tx, 0, sizeof(tx));
+	step_timex(&tx, seconds);
+	return clock_adjtime(CLOCK_REALTIME, &tx) == -1 ? -1 : 0;
+}
+
+int
+clock_controlled(void)
+{
+	return control;
+}
+
+int
+clock_synced(void)
+{
+	if (!control || !last_synced || last_update == 0)
+		return 0;
+	return clock_monotonic_s() - last_update <= CLOCK_SYNC_FRESH;
+}
+
+void
+clock_reconfigure(const struct clock_cfg *c)
+{
+	cfg = *c;
+	policy.step_updates = c->step_updates;
+	policy.tolerance = c->tolerance;
 }

@@ -57,6 +57,24 @@ void		clock_start(const struct clock_cfg *, int control,
 void		clock_adjust(const struct imsg_clock_adjust *,
 		    struct imsg_clock_result *);
 
+/*
+ * The updates come every poll interval, 1024 s at most by default: a
+ * synchronised state older than this is not relied on (RTC writes).
+ */
+#define CLOCK_SYNC_FRESH	3000	/* s */
+
+/* CLOCK_MONOTONIC in whole seconds: the parent's timers. */
+time_t		clock_monotonic_s(void);
+
+/* Step forward by seconds at start (RTC, last-known time).  0 or -1. */
+int		clock_step_forward(double seconds);
+/* Does the daemon control the clock (not -x)? */
+int		clock_controlled(void);
+/* Did a recent update say the clock is synchronised? */
+int		clock_synced(void);
+/* A reload's new policy: the updates and step made so far still count. */
+void		clock_reconfigure(const struct clock_cfg *);
+
 /* Write the frequency in force to the drift file, if due or forced. */
 void		clock_save_drift(int force);
 

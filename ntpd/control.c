@@ -21,6 +21,7 @@
 
 #define CTL_MAX_CONNS		32
 #define CTL_CONN_TIMEOUT	5	/* seconds for a whole exchange */
+#define CTL_CHANGE_TIMEOUT	30	/* for one the parent carries out */
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 entry;
@@ -28,12 +29,15 @@ struct ctl_conn {
 	uid_t			 uid;
 	pid_t			 pid;
 	time_t			 deadline;	/* CLOCK_MONOTONIC seconds */
+	int			 asked;		/* the one request came */
 	int			 answered;	/* close once written */
+	uint32_t		 id;		/* of a change, at the parent */
 };
 
 static TAILQ_HEAD(, ctl_conn)	 ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
 static size_t			 ctl_nconns;
 static int			 ctl_listen_fd = -1;
+static uint32_t			 ctl_last_id;
 
 static time_t
 monotonic_now(void)
@@ -207,18 +211,62 @@ control_permitted(uint32_t type, uid_t uid)
 	}
 }
 
+/*
+ * A change: the parent carries it out and answers, through us, while
+ * the connection waits.  0, or -1 with an error answered.
+ */
+static int
+control_change(struct ctl_conn *c, struct imsg *imsg)
+{
+	struct ctl_tz_set	 tz;
+	const char		*arg = "";
+
+	if (imsg->hdr.type == CTL_TZ_SET) {
+		if (imsg->datalen != sizeof(tz)) {
+			control_error(c, EINVAL, "malformed request");
+			return -1;
+		}
+		memcpy(&tz, imsg->data, sizeof(tz));
+		if (memchr(tz.name, '\0', sizeof(tz.name)) == NULL) {
+			control_error(c, EINVAL, "malformed request");
+			return -1;
+		}
+		arg = tz.name;
+	} else if (imsg->datalen != 0) {
+		control_error(c, EINVAL, "malformed request");
+		return -1;
+	}
+	c->id = ++ctl_last_id;
+	if (c->id == 0)
+		c->id = ++ctl_last_id;
+	if (engine_ctl_request(c->id, imsg->hdr.type, arg, c->ibuf.fd) ==
+	    -1) {
+		control_error(c, EAGAIN, "the daemon is busy, try again");
+		return -1;
+	}
+	c->deadline = monotonic_now() + CTL_CHANGE_TIMEOUT;
+	return 0;
+}
+
 /* Handle one request; afterwards the connection only drains and closes. */
 static void
 control_request(struct ctl_conn *c, struct imsg *imsg)
 {
-	c->answered = 1;
+	c->asked = 1;
 	if (!control_permitted(imsg->hdr.type, c->uid)) {
+		c->answered = 1;
 		log_info("control: request %u refused to uid %u (pid %d)",
 		    imsg->hdr.type, (unsigned int)c->uid, (int)c->pid);
 		control_error(c, EPERM, "permission denied: root only");
 		return;
 	}
-	/* Every request there is carries no payload. */
+	if (imsg->hdr.type == CTL_RELOAD || imsg->hdr.type == CTL_TZ_SET) {
+		if (control_change(c, imsg) == -1)
+			c->answered = 1;
+		return;
+	}
+	c->answered = 1;
+	/* Every other request carries no payload. */
 	if (imsg->datalen != 0) {
 		control_error(c, EINVAL, "malformed request");
 		return;
@@ -254,7 +302,7 @@ control_read(struct ctl_conn *c)
 		return -1;
 	if (n == -1)
 		return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
-	if (c->answered)
+	if (c->asked)
 		return 0;	/* anything after the request is ignored */
 	if ((rc = imsg_get(&c->ibuf, &imsg)) == -1)
 		return -1;
@@ -331,4 +379,54 @@ control_timeout(void)
 	if (first == 0)
 		return -1;
 	return first <= now ? 0 : (int)(first - now) * 1000;
+}
+
+static struct ctl_conn *
+control_find(uint32_t id)
+{
+	struct ctl_conn	*c;
+
+	if (id == 0)
+		return NULL;
+	TAILQ_FOREACH(c, &ctl_conns, entry)
+		if (c->id == id && !c->answered)
+			return c;
+	return NULL;
+}
+
+/* A line of the parent's answer; its client may have gone meanwhile. */
+void
+control_answer(struct imsg *imsg)
+{
+	struct ctl_text	 t;
+	struct ctl_conn	*c;
+
+	if (imsg->datalen == 0 || imsg->datalen > sizeof(t.line) ||
+	    ((const char *)imsg->data)[imsg->datalen - 1] != '\0')
+		fatalx("malformed control answer");
+	if ((c = control_find(imsg->hdr.peerid)) == NULL)
+		return;
+	memset(&t, 0, sizeof(t));
+	memcpy(t.line, imsg->data, imsg->datalen);
+	(void)imsg_compose(&c->ibuf, CTL_TEXT, 0, -1, &t, sizeof(t));
+}
+
+void
+control_done(struct imsg *imsg)
+{
+	struct imsg_ctl_done	 done;
+	struct ctl_conn		*c;
+
+	if (imsg->datalen != sizeof(done))
+		fatalx("malformed control answer");
+	memcpy(&done, imsg->data, sizeof(done));
+	if (memchr(done.msg, '\0', sizeof(done.msg)) == NULL || done.error < 0)
+		fatalx("malformed control answer");
+	if ((c = control_find(imsg->hdr.peerid)) == NULL)
+		return;
+	c->answered = 1;
+	if (done.error == 0)
+		(void)imsg_compose(&c->ibuf, CTL_END, 0, -1, NULL, 0);
+	else
+		control_error(c, done.error, done.msg);
 }

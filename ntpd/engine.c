@@ -1,10 +1,12 @@
 /*
- * The engine: jailed, unprivileged, under seccomp.  It will do the NTP
- * exchanges with the upstream servers and ask the parent to correct the
- * clock; today it serves the control socket and keeps the picture of the
- * daemon's processes that status shows.
+ * The engine: jailed, unprivileged, under seccomp.  It does the NTP
+ * exchanges with the upstream servers and asks the parent to correct
+ * the clock; it serves the control socket, keeps the picture of the
+ * daemon's processes that status shows, and takes a reload's new
+ * configuration from the parent.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,9 @@
 #include "ctl.h"
 #include "log.h"
 #include "ntpd.h"
+#include "reconf.h"
 #include "serve.h"
+#include "stats.h"
 #include "sync.h"
 
 #define ENGINE_MAX_PROCS	(3 + CONF_MAX_NAMESPACES)
@@ -29,15 +33,23 @@ struct channel {
 	const char	*what;		/* for log lines */
 };
 
+/* One namespace's server, by name: a reload may add, drop or restart it. */
+struct server_slot {
+	int			 used;
+	char			 netns[NETNS_NAME_MAX];
+	struct channel		 ch;
+	struct serve_stats	 stats;
+	int			 reported;
+};
+
 static struct ntpd_conf	*conf;
 static struct imsgbuf	 parent_ibuf;
 static struct channel	 dns_chan;
-static struct channel	 server_chans[CONF_MAX_NAMESPACES];
-static struct serve_stats server_stats[CONF_MAX_NAMESPACES];
-static int		 server_reported[CONF_MAX_NAMESPACES];
+static struct server_slot servers[CONF_MAX_NAMESPACES];
 static struct proc_info	 procs[ENGINE_MAX_PROCS];
 static size_t		 nprocs;
 static struct timespec	 started;
+static struct reconf_buf reconf;
 
 static void
 channel_open(struct channel *ch, int fd)
@@ -97,24 +109,55 @@ engine_send_sync_state(struct channel *ch)
 void
 engine_publish_sync(void)
 {
-	int	 i;
+	size_t	 i;
 
-	for (i = 0; i < config_count_netns(conf); i++)
-		if (server_chans[i].open)
-			engine_send_sync_state(&server_chans[i]);
+	for (i = 0; i < CONF_MAX_NAMESPACES; i++)
+		if (servers[i].used && servers[i].ch.open)
+			engine_send_sync_state(&servers[i].ch);
 }
 
+static struct server_slot *
+engine_find_server(const char *netns)
+{
+	size_t	 i;
+
+	for (i = 0; i < CONF_MAX_NAMESPACES; i++)
+		if (servers[i].used && strcmp(servers[i].netns, netns) == 0)
+			return &servers[i];
+	return NULL;
+}
+
+static void
+engine_drop_server(struct server_slot *sv)
+{
+	channel_close(&sv->ch);
+	memset(sv, 0, sizeof(*sv));
+}
+
+/* A process started (peerid 0) or stopped by a reload (peerid 1). */
 static void
 engine_proc_info(struct imsg *imsg)
 {
 	struct proc_info	 pi;
+	size_t			 i;
 
-	if (imsg->datalen != sizeof(pi))
-		fatalx("bad proc info size %zu", imsg->datalen);
+	if (imsg->datalen != sizeof(pi) || imsg->hdr.peerid > 1)
+		fatalx("bad proc info message");
 	memcpy(&pi, imsg->data, sizeof(pi));
 	if (pi.role > PROC_SERVER ||
 	    memchr(pi.netns, '\0', sizeof(pi.netns)) == NULL)
 		fatalx("malformed proc info");
+	if (imsg->hdr.peerid == 1) {
+		for (i = 0; i < nprocs; i++)
+			if (procs[i].pid == pi.pid && procs[i].role == pi.role)
+				break;
+		if (i == nprocs)
+			return;
+		memmove(&procs[i], &procs[i + 1], (nprocs - i - 1) *
+		    sizeof(procs[0]));
+		nprocs--;
+		return;
+	}
 	if (nprocs == ENGINE_MAX_PROCS)
 		fatalx("too many processes");
 	procs[nprocs++] = pi;
@@ -132,11 +175,76 @@ engine_channel(struct imsg *imsg, struct channel *ch, const char *what)
 	ch->what = what;
 }
 
+/*
+ * A server's channel, named by its namespace, which the configuration
+ * in force has (the parent sends a reload's text before its servers).
+ * A restarted server's channel replaces the old one.
+ */
+static void
+engine_server_channel(struct imsg *imsg)
+{
+	struct server_slot	*sv;
+	const char		*name = imsg->data;
+	size_t			 i;
+
+	if (imsg->fd == -1 || imsg->datalen == 0 ||
+	    imsg->datalen > NETNS_NAME_MAX ||
+	    name[imsg->datalen - 1] != '\0' ||
+	    strlen(name) != imsg->datalen - 1 ||
+	    config_find_netns(conf, name) == NULL)
+		fatalx("malformed server channel message");
+	if ((sv = engine_find_server(name)) != NULL)
+		engine_drop_server(sv);
+	for (i = 0; i < CONF_MAX_NAMESPACES && servers[i].used; i++)
+		;
+	if (i == CONF_MAX_NAMESPACES)
+		fatalx("too many server channels");
+	sv = &servers[i];
+	sv->used = 1;
+	strlcpy(sv->netns, name, sizeof(sv->netns));
+	channel_open(&sv->ch, imsg_take_fd(imsg));
+	sv->ch.what = "server";
+	engine_send_sync_state(&sv->ch);
+}
+
+/*
+ * A reload: the sources and the clock's policy follow the new text, and
+ * the servers of namespaces no longer there are forgotten (the parent
+ * stops them).
+ */
+static void
+engine_reconfigure(struct imsg *imsg)
+{
+	struct ntpd_conf	*newconf;
+	size_t			 i;
+	int			 added, removed;
+
+	if ((newconf = reconf_take(&reconf, imsg)) == NULL)
+		fatalx("cannot take the new configuration");
+	client_reconfigure(newconf, &added, &removed);
+	sync_reconfigure(newconf);
+	for (i = 0; i < CONF_MAX_NAMESPACES; i++)
+		if (servers[i].used &&
+		    config_find_netns(newconf, servers[i].netns) == NULL)
+			engine_drop_server(&servers[i]);
+	config_free(conf);
+	conf = newconf;
+	log_info("new configuration: %d source%s added, %d removed", added,
+	    added == 1 ? "" : "s", removed);
+}
+
+static void
+engine_stats_fd(struct imsg *imsg)
+{
+	if (imsg->datalen != 0)
+		fatalx("malformed statistics log message");
+	stats_set_fd(imsg_take_fd(imsg));
+}
+
 static void
 engine_dispatch_parent(void)
 {
 	struct imsg	 imsg;
-	uint32_t	 idx;
 	ssize_t		 n;
 	int		 rc;
 
@@ -155,14 +263,25 @@ engine_dispatch_parent(void)
 			break;
 		case IMSG_DNS_CHANNEL:
 			engine_channel(&imsg, &dns_chan, "dns");
+			client_set_dns(&dns_chan.ibuf);
 			break;
 		case IMSG_SERVER_CHANNEL:
-			idx = imsg.hdr.peerid;
-			if (idx >= (uint32_t)config_count_netns(conf))
-				fatalx("server channel %u out of range",
-				    idx);
-			engine_channel(&imsg, &server_chans[idx], "server");
-			engine_send_sync_state(&server_chans[idx]);
+			engine_server_channel(&imsg);
+			break;
+		case IMSG_RECONF:
+			reconf_piece(&reconf, &imsg);
+			break;
+		case IMSG_RECONF_END:
+			engine_reconfigure(&imsg);
+			break;
+		case IMSG_STATS_FD:
+			engine_stats_fd(&imsg);
+			break;
+		case IMSG_CTL_ANSWER:
+			control_answer(&imsg);
+			break;
+		case IMSG_CTL_DONE:
+			control_done(&imsg);
 			break;
 		case IMSG_CLOCK_INIT:
 			sync_clock_init(&imsg);
@@ -187,9 +306,8 @@ engine_dispatch_parent(void)
 
 /* A server's statistics: checked, then kept for ntpctl. */
 static void
-engine_server_stats(struct channel *ch, struct imsg *imsg)
+engine_server_stats(struct server_slot *sv, struct imsg *imsg)
 {
-	size_t			 idx = ch - server_chans;
 	struct serve_stats	 st;
 	uint32_t		 i;
 
@@ -209,8 +327,8 @@ engine_server_stats(struct channel *ch, struct imsg *imsg)
 			return;
 		}
 	}
-	server_stats[idx] = st;
-	server_reported[idx] = 1;
+	sv->stats = st;
+	sv->reported = 1;
 }
 
 static void
@@ -218,8 +336,17 @@ engine_child_msg(struct imsg *imsg, void *arg)
 {
 	struct channel	*ch = arg;
 
-	if (imsg->hdr.type == IMSG_SERVER_STATS && ch != &dns_chan) {
-		engine_server_stats(ch, imsg);
+	size_t		 i;
+
+	for (i = 0; i < CONF_MAX_NAMESPACES; i++) {
+		if (imsg->hdr.type == IMSG_SERVER_STATS && servers[i].used &&
+		    ch == &servers[i].ch) {
+			engine_server_stats(&servers[i], imsg);
+			return;
+		}
+	}
+	if (imsg->hdr.type == IMSG_DNS_ANSWER && ch == &dns_chan) {
+		client_dns_answer(imsg, monotonic_ns());
 		return;
 	}
 	log_warnx("unexpected message %u from %s", imsg->hdr.type, ch->what);
@@ -239,6 +366,30 @@ engine_dispatch_child(struct channel *ch)
 	else
 		log_debug("channel to %s closed", ch->what);
 	channel_close(ch);
+}
+
+/*
+ * A control client's change request goes to the parent, with the
+ * client's connection for the parent to read its credentials from.
+ * -1 when the channel cannot take it.
+ */
+int
+engine_ctl_request(uint32_t id, uint32_t type, const char *arg, int fd)
+{
+	struct imsg_ctl_request	 req;
+	int			 dupfd;
+
+	memset(&req, 0, sizeof(req));
+	req.type = type;
+	strlcpy(req.arg, arg, sizeof(req.arg));
+	if ((dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return -1;
+	if (imsg_compose(&parent_ibuf, IMSG_CTL_REQUEST, id, dupfd, &req,
+	    sizeof(req)) == -1) {
+		close(dupfd);
+		return -1;
+	}
+	return 0;
 }
 
 static int64_t
@@ -321,19 +472,21 @@ engine_show_peers(struct imsgbuf *out)
 void
 engine_show_clients(struct imsgbuf *out)
 {
+	static const struct serve_stats	 none;
 	struct ctl_netns_stats	 ns_st;
 	struct ctl_client	 cl;
 	struct netns_cfg	*ns;
 	struct serve_policy	 pol;
 	const struct serve_stats *st;
-	size_t			 idx = 0;
+	const struct server_slot *sv;
 	uint32_t		 i;
 
 	TAILQ_FOREACH(ns, &conf->namespaces, entry) {
-		st = &server_stats[idx];
+		sv = engine_find_server(ns->name);
+		st = sv != NULL ? &sv->stats : &none;
 		memset(&ns_st, 0, sizeof(ns_st));
 		strlcpy(ns_st.netns, ns->name, sizeof(ns_st.netns));
-		ns_st.reporting = server_reported[idx];
+		ns_st.reporting = sv != NULL && sv->reported;
 		ns_st.received = st->counters.received;
 		ns_st.replies = st->counters.replies;
 		ns_st.kod = st->counters.kod;
@@ -358,7 +511,6 @@ engine_show_clients(struct imsgbuf *out)
 			    sizeof(cl)) == -1)
 				return;
 		}
-		idx++;
 	}
 	(void)imsg_compose(out, CTL_END, 0, -1, NULL, 0);
 }
@@ -370,11 +522,10 @@ engine_main(struct child_env *env)
 	struct channel	*polled[1 + CONF_MAX_NAMESPACES], *ch;
 	size_t		 npolled, nctl, ctl_first, nclient, client_first, i;
 	uint64_t	 now;
-	int		 nservers, timeout, t;
+	int		 timeout, t;
 	int8_t		 precision;
 
 	conf = env->conf;
-	nservers = config_count_netns(conf);
 	imsgbuf_init(&parent_ibuf, env->parent_fd);
 	proc_child_init(PROC_ENGINE, NULL, &parent_ibuf,
 	    env->parent_pid);
@@ -393,9 +544,9 @@ engine_main(struct child_env *env)
 		npolled = 0;
 		if (dns_chan.open)
 			polled[npolled++] = &dns_chan;
-		for (i = 0; i < (size_t)nservers; i++)
-			if (server_chans[i].open)
-				polled[npolled++] = &server_chans[i];
+		for (i = 0; i < CONF_MAX_NAMESPACES; i++)
+			if (servers[i].used && servers[i].ch.open)
+				polled[npolled++] = &servers[i].ch;
 		for (i = 0; i < npolled; i++)
 			proc_poll_channel(&pfd[1 + i], &polled[i]->ibuf);
 		ctl_first = 1 + npolled;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "imsg.h"
 
 #define NTPD_VERSION	"0.1"
@@ -79,6 +80,29 @@ struct imsg_clock_result {
 	uint32_t	refused;	/* 1: the policy refused it */
 };
 
+/*
+ * A control client's change request, forwarded with a descriptor of the
+ * client's own connection: the parent reads the client's credentials
+ * from the kernel itself rather than believe the engine.  peerid is the
+ * engine's number for the request, in every answer.
+ */
+struct imsg_ctl_request {
+	uint32_t	type;		/* CTL_RELOAD, CTL_TZ_SET */
+	char		arg[CTL_TZ_NAME_MAX];
+};
+
+/* The end of the answer: error 0 (done) or an errno, and why. */
+struct imsg_ctl_done {
+	int32_t		error;
+	char		msg[CTL_MSG_MAX];
+};
+
+/* The engine refused a correction: the tolerance. */
+struct imsg_refused {
+	double		offset;		/* s, what the sources asked */
+	double		tolerance;	/* s */
+};
+
 struct imsg_log_hdr {
 	int32_t		priority;
 	/* followed by the NUL-terminated text */
@@ -146,6 +170,8 @@ void		 server_main(struct child_env *) __attribute__((noreturn));
 void		 engine_show_status(struct imsgbuf *);
 void		 engine_show_clients(struct imsgbuf *);
 void		 engine_show_peers(struct imsgbuf *);
+int		 engine_ctl_request(uint32_t id, uint32_t type,
+		    const char *arg, int fd);
 
 /* control.c */
 int		 control_open(const char *path);
@@ -154,5 +180,7 @@ void		 control_init(int listen_fd);
 size_t		 control_pollfds(struct pollfd *, size_t max);
 void		 control_dispatch(const struct pollfd *, size_t n);
 int		 control_timeout(void);
+void		 control_answer(struct imsg *);
+void		 control_done(struct imsg *);
 
 #endif /* NTPD_NTPD_H */

@@ -2,14 +2,17 @@
  * The parent: the one process that stays root.  It checks the ground
  * (user, jail directory, control socket), forks the children, writes
  * their log lines, and stops everything when one of them dies or it is
- * told to stop.  It runs no protocol code; later it will only adjust the
- * clock and the RTC on the engine's request, within its own policy.
+ * told to stop.  It runs no protocol code: it adjusts the clock on the
+ * engine's request within its own policy, keeps the RTC, the last-known
+ * time and the time zone, reloads the configuration, and writes the
+ * audit trail.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -23,11 +26,17 @@
 #define LIBBSD_OPENBSD_VIS	/* strnvis(dst, src, dstsize, flags) */
 #include <vis.h>
 
+#include "auditlog.h"
 #include "clock.h"
 #include "log.h"
 #include "ntpd.h"
+#include "parent.h"
+#include "reconf.h"
+#include "stats.h"
+#include "timekeep.h"
 
 #define SHUTDOWN_GRACE_MS	3000	/* then SIGKILL */
+#define PARENT_TICK_MS		60000	/* RTC, last-known time, drift */
 
 struct child {
 	TAILQ_ENTRY(child)	 entry;
@@ -38,11 +47,18 @@ struct child {
 	struct imsgbuf		 ibuf;
 	int			 chan_open;
 	int			 reaped;
+	int			 retiring;	/* stopped by a reload */
+	int			 reloaded;	/* started by a reload */
+	int			 ready;		/* said it is up (servers) */
 };
 TAILQ_HEAD(child_list, child);
 
 static struct child_list	 children = TAILQ_HEAD_INITIALIZER(children);
 static struct child		*engine;
+static struct ntpd_conf		*conf;		/* in force */
+static const struct ntpd_opts	*opts;
+static uid_t			 run_uid;	/* the children's */
+static gid_t			 run_gid;
 
 /*
  * The user the children run as: must exist and must not be root, or the
@@ -171,7 +187,7 @@ parent_fork(struct child *c, struct child_env *env, int ctl_fd)
 
 static void
 parent_send_proc_info(enum proc_role role, pid_t pid, uid_t uid,
-    const char *netns)
+    const char *netns, int ended)
 {
 	struct proc_info	 pi;
 
@@ -181,27 +197,48 @@ parent_send_proc_info(enum proc_role role, pid_t pid, uid_t uid,
 	pi.uid = uid;
 	if (netns != NULL)
 		strlcpy(pi.netns, netns, sizeof(pi.netns));
-	if (imsg_compose(&engine->ibuf, IMSG_PROC_INFO, 0, -1, &pi,
+	if (imsg_compose(&engine->ibuf, IMSG_PROC_INFO, ended, -1, &pi,
 	    sizeof(pi)) == -1)
 		fatal("imsg_compose");
 }
 
 static void
-parent_start_children(struct ntpd_conf *conf, uid_t uid, gid_t gid,
-    int ctl_fd, const struct imsg_clock_init *ci)
+parent_child_env(struct child_env *env, struct ntpd_conf *c)
+{
+	memset(env, 0, sizeof(*env));
+	env->conf = c;
+	env->uid = run_uid;
+	env->gid = run_gid;
+	env->parent_pid = getpid();
+}
+
+/* A server, and its channel to the engine, named by its namespace. */
+static struct child *
+parent_fork_server(struct ntpd_conf *in, struct netns_cfg *ns)
+{
+	struct child_env	 env;
+	struct child		*c;
+	int			 fd;
+
+	c = parent_new_child(PROC_SERVER, ns->name);
+	parent_child_env(&env, in);
+	env.netns = ns;
+	fd = parent_fork(c, &env, -1);
+	if (imsg_compose(&engine->ibuf, IMSG_SERVER_CHANNEL, 0, fd, ns->name,
+	    strlen(ns->name) + 1) == -1)
+		fatal("imsg_compose");
+	return c;
+}
+
+static void
+parent_start_children(int ctl_fd, const struct imsg_clock_init *ci)
 {
 	struct child_env	 env;
 	struct netns_cfg	*ns;
 	struct child		*c;
-	uint32_t		 idx = 0;
 	int			 fd;
 
-	memset(&env, 0, sizeof(env));
-	env.conf = conf;
-	env.uid = uid;
-	env.gid = gid;
-	env.parent_pid = getpid();
-
+	parent_child_env(&env, conf);
 	engine = parent_new_child(PROC_ENGINE, NULL);
 	(void)parent_fork(engine, &env, ctl_fd);
 	/* Only the engine serves the control socket. */
@@ -213,22 +250,111 @@ parent_start_children(struct ntpd_conf *conf, uid_t uid, gid_t gid,
 	    -1)
 		fatal("imsg_compose");
 
-	TAILQ_FOREACH(ns, &conf->namespaces, entry) {
-		c = parent_new_child(PROC_SERVER, ns->name);
-		env.netns = ns;
-		fd = parent_fork(c, &env, -1);
-		if (imsg_compose(&engine->ibuf, IMSG_SERVER_CHANNEL, idx++, fd,
-		    NULL, 0) == -1)
-			fatal("imsg_compose");
-	}
+	TAILQ_FOREACH(ns, &conf->namespaces, entry)
+		(void)parent_fork_server(conf, ns);
 
 	if (imsg_compose(&engine->ibuf, IMSG_CLOCK_INIT, 0, -1, ci,
 	    sizeof(*ci)) == -1)
 		fatal("imsg_compose");
-	parent_send_proc_info(PROC_PARENT, getpid(), 0, NULL);
+	parent_send_proc_info(PROC_PARENT, getpid(), 0, NULL, 0);
 	TAILQ_FOREACH(c, &children, entry)
-		parent_send_proc_info(c->role, c->pid, uid, c->netns);
+		parent_send_proc_info(c->role, c->pid, run_uid, c->netns, 0);
 	if (imsg_compose(&engine->ibuf, IMSG_STARTED, 0, -1, NULL, 0) == -1)
+		fatal("imsg_compose");
+}
+
+static struct child *
+parent_find_server(const char *netns)
+{
+	struct child	*c;
+
+	TAILQ_FOREACH(c, &children, entry)
+		if (c->role == PROC_SERVER && !c->reaped && !c->retiring &&
+		    strcmp(c->netns, netns) == 0)
+			return c;
+	return NULL;
+}
+
+void
+parent_server_start(struct ntpd_conf *newconf, struct netns_cfg *ns)
+{
+	struct child		*c;
+
+	c = parent_fork_server(newconf, ns);
+	c->reloaded = 1;
+	parent_send_proc_info(PROC_SERVER, c->pid, run_uid, c->netns, 0);
+	log_info("%s (pid %d) started", c->label, (int)c->pid);
+}
+
+void
+parent_server_retire(const char *netns)
+{
+	struct child	*c;
+
+	if ((c = parent_find_server(netns)) == NULL)
+		return;
+	c->retiring = 1;
+	if (kill(c->pid, SIGTERM) == -1 && errno != ESRCH)
+		log_warn("cannot signal %s (pid %d)", c->label, (int)c->pid);
+	parent_send_proc_info(PROC_SERVER, c->pid, run_uid, c->netns, 1);
+	log_info("%s (pid %d) stopping: its namespace changed", c->label,
+	    (int)c->pid);
+}
+
+void
+parent_server_reconf(const char *netns, const char *text, size_t len)
+{
+	struct child	*c;
+
+	if ((c = parent_find_server(netns)) == NULL || !c->chan_open)
+		return;
+	if (reconf_send(&c->ibuf, text, len) == -1)
+		fatal("configuration to %s", c->label);
+}
+
+void
+parent_engine_reconf(const char *text, size_t len)
+{
+	if (reconf_send(&engine->ibuf, text, len) == -1)
+		fatal("configuration to the engine");
+}
+
+/*
+ * The statistics log is opened here, as root and before the engine
+ * could ever name a path: the engine only ever gets the descriptor.
+ */
+static int
+parent_stats_fd(const char *path)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if (path[0] == '\0')
+		return -1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd == -1) {
+		log_warn("statistics log %s: not written", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_warnx("statistics log %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size == 0 && write(fd, STATS_HEADER,
+	    sizeof(STATS_HEADER) - 1) != (ssize_t)sizeof(STATS_HEADER) - 1)
+		log_warn("statistics log %s", path);
+	return fd;
+}
+
+void
+parent_stats_open(const char *path)
+{
+	int	 fd = parent_stats_fd(path);
+
+	/* No descriptor: the engine closes the one it has. */
+	if (imsg_compose(&engine->ibuf, IMSG_STATS_FD, 0, fd, NULL, 0) == -1)
 		fatal("imsg_compose");
 }
 
@@ -267,12 +393,14 @@ parent_child_log(struct child *c, struct imsg *imsg)
 	logit(priority, "%s: %s", c->label, safe);
 }
 
+
 /* The engine asks; clock.c checks against the policy and does it. */
 static void
 parent_clock_adjust(struct child *c, struct imsg *imsg)
 {
 	struct imsg_clock_adjust	 req;
 	struct imsg_clock_result	 res;
+	char				 offset[32];
 
 	if (imsg->datalen != sizeof(req)) {
 		log_warnx("%s: malformed clock adjustment (%zu bytes)",
@@ -281,9 +409,147 @@ parent_clock_adjust(struct child *c, struct imsg *imsg)
 	}
 	memcpy(&req, imsg->data, sizeof(req));
 	clock_adjust(&req, &res);
+	snprintf(offset, sizeof(offset), "%+.6f", req.offset);
+	if (res.action == CLOCK_STEP)
+		auditlog_event(AUDIT_EV_CLOCK_STEP, AUDIT_WHO_DAEMON, "source",
+		    "ntp", "offset", offset, NULL);
+	else if (res.refused && clock_controlled())
+		auditlog_event(AUDIT_EV_REFUSED, AUDIT_WHO_DAEMON, "by",
+		    "parent", "action", req.action == CLOCK_STEP ? "step" :
+		    "slew", "offset", offset, NULL);
 	if (imsg_compose(&c->ibuf, IMSG_CLOCK_RESULT, 0, -1, &res,
 	    sizeof(res)) == -1)
 		fatal("imsg_compose");
+}
+
+/* The engine's tolerance refused a correction: the trail says so. */
+static void
+parent_refused(struct child *c, struct imsg *imsg)
+{
+	struct imsg_refused	 r;
+	char			 offset[32], tolerance[32];
+
+	if (imsg->datalen != sizeof(r)) {
+		log_warnx("%s: malformed refusal (%zu bytes)", c->label,
+		    imsg->datalen);
+		return;
+	}
+	memcpy(&r, imsg->data, sizeof(r));
+	snprintf(offset, sizeof(offset), "%+.6f", r.offset);
+	snprintf(tolerance, sizeof(tolerance), "%g", r.tolerance);
+	auditlog_event(AUDIT_EV_REFUSED, AUDIT_WHO_DAEMON, "by", "engine",
+	    "offset", offset, "tolerance", tolerance, NULL);
+}
+
+/* A line of a control request's answer, through the engine. */
+static void
+parent_say(void *arg, const char *line)
+{
+	uint32_t	 id = *(const uint32_t *)arg;
+
+	if (imsg_compose(&engine->ibuf, IMSG_CTL_ANSWER, id, -1, line,
+	    strlen(line) + 1) == -1)
+		fatal("imsg_compose");
+}
+
+static void
+parent_ctl_done(uint32_t id, int error, const char *msg)
+{
+	struct imsg_ctl_done	 done;
+
+	memset(&done, 0, sizeof(done));
+	done.error = error;
+	strlcpy(done.msg, msg, sizeof(done.msg));
+	if (imsg_compose(&engine->ibuf, IMSG_CTL_DONE, id, -1, &done,
+	    sizeof(done)) == -1)
+		fatal("imsg_compose");
+}
+
+/*
+ * Who asked, from the kernel: the engine passes the client's connection
+ * and the parent reads its credentials itself, so an engine that lies
+ * cannot make a change as root.
+ */
+static int
+parent_ctl_peer(int fd, uid_t *uid, pid_t *pid)
+{
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    len != sizeof(cred))
+		return -1;
+	*uid = cred.uid;
+	*pid = cred.pid;
+	return 0;
+}
+
+static void
+parent_ctl_request(struct imsg *imsg)
+{
+	struct imsg_ctl_request	 req;
+	uint32_t		 id = imsg->hdr.peerid;
+	char			 who[AUDIT_WHO_MAX], msg[CTL_MSG_MAX];
+	uid_t			 uid;
+	pid_t			 pid;
+	int			 fd, rc;
+
+	fd = imsg_take_fd(imsg);
+	if (imsg->datalen != sizeof(req) || fd == -1) {
+		if (fd != -1)
+			close(fd);
+		log_warnx("engine: malformed control request");
+		parent_ctl_done(id, EINVAL, "malformed request");
+		return;
+	}
+	memcpy(&req, imsg->data, sizeof(req));
+	rc = parent_ctl_peer(fd, &uid, &pid);
+	close(fd);
+	if (rc == -1 || uid != 0) {
+		log_warnx("control request %u refused: %s", req.type,
+		    rc == -1 ? "no peer credentials" : "not root");
+		parent_ctl_done(id, EPERM, "permission denied: root only");
+		return;
+	}
+	(void)audit_who_peer(who, sizeof(who), uid, pid);
+	switch (req.type) {
+	case CTL_RELOAD:
+		rc = reload_config(opts->conf_path, &conf, who, parent_say,
+		    &id);
+		parent_ctl_done(id, rc == 0 ? 0 : EINVAL, rc == 0 ? "" :
+		    "configuration refused; the one in force is unchanged");
+		return;
+	case CTL_TZ_SET:
+		if (memchr(req.arg, '\0', sizeof(req.arg)) == NULL) {
+			parent_ctl_done(id, EINVAL, "malformed request");
+			return;
+		}
+		rc = timekeep_set_timezone(req.arg, who, msg, sizeof(msg));
+		if (rc == 0)
+			parent_say(&id, msg);
+		parent_ctl_done(id, rc == 0 ? 0 : EINVAL, rc == 0 ? "" : msg);
+		return;
+	default:
+		parent_ctl_done(id, EOPNOTSUPP, "unknown request");
+		return;
+	}
+}
+
+/* What only the engine may ask. */
+static void
+parent_engine_msg(struct child *c, struct imsg *imsg)
+{
+	switch (imsg->hdr.type) {
+	case IMSG_CLOCK_ADJUST:
+		parent_clock_adjust(c, imsg);
+		break;
+	case IMSG_REFUSED:
+		parent_refused(c, imsg);
+		break;
+	case IMSG_CTL_REQUEST:
+		parent_ctl_request(imsg);
+		break;
+	}
 }
 
 static void
@@ -296,12 +562,20 @@ parent_child_msg(struct imsg *imsg, void *arg)
 		parent_child_log(c, imsg);
 		break;
 	case IMSG_CLOCK_ADJUST:
+	case IMSG_REFUSED:
+	case IMSG_CTL_REQUEST:
 		if (c->role != PROC_ENGINE) {
-			log_warnx("%s: clock adjustment refused: not the "
-			    "engine", c->label);
+			log_warnx("%s: message %u refused: not the engine",
+			    c->label, imsg->hdr.type);
 			break;
 		}
-		parent_clock_adjust(c, imsg);
+		parent_engine_msg(c, imsg);
+		break;
+	case IMSG_STARTED:
+		if (c->role == PROC_SERVER && imsg->datalen == 0)
+			c->ready = 1;
+		else
+			log_warnx("%s: malformed start message", c->label);
 		break;
 	default:
 		log_warnx("%s: unexpected message %u", c->label,
@@ -342,10 +616,19 @@ describe_status(int status, char *buf, size_t len)
 	snprintf(buf, len, "changed state 0x%x", (unsigned int)status);
 }
 
+static void
+parent_forget(struct child *c)
+{
+	TAILQ_REMOVE(&children, c, entry);
+	free(c);
+}
+
 /*
  * A child has ended: drain its last words, then say which one and why.
  * Returns 1 when the end was not expected (any end while running, a
- * failure while stopping).
+ * failure while stopping).  A server stopped by a reload is expected;
+ * one started by a reload that fails before it is up leaves its
+ * namespace unserved and says so, but the rest runs on.
  */
 static int
 parent_child_ended(struct child *c, int status, int stopping)
@@ -360,6 +643,23 @@ parent_child_ended(struct child *c, int status, int stopping)
 	describe_status(status, why, sizeof(why));
 	if (stopping && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		log_debug("%s (pid %d) %s", c->label, (int)c->pid, why);
+		return 0;
+	}
+	if (!stopping && c->retiring) {
+		log_info("%s (pid %d) stopped", c->label, (int)c->pid);
+		parent_forget(c);
+		return 0;
+	}
+	if (!stopping && c->reloaded && !c->ready) {
+		log_warnx("%s (pid %d) could not start (%s): namespace %s is "
+		    "not served", c->label, (int)c->pid, why,
+		    netns_display_name(c->netns));
+		auditlog_event(AUDIT_EV_NETNS_DEL, AUDIT_WHO_DAEMON, "netns",
+		    netns_display_name(c->netns), "reason", "server failed "
+		    "to start", NULL);
+		parent_send_proc_info(PROC_SERVER, c->pid, run_uid, c->netns,
+		    1);
+		parent_forget(c);
 		return 0;
 	}
 	log_warnx("lost child: %s (pid %d) %s", c->label, (int)c->pid, why);
@@ -387,22 +687,22 @@ parent_reap(int stopping)
 /*
  * A child closed its channel, which it only does by ending: collect it
  * to say why.  One that closes it and lives on is not waited for.
+ * Returns 1 when that is a loss.
  */
-static void
+static int
 parent_channel_lost(struct child *c)
 {
 	int	 status, i;
 
 	parent_close_channel(c);
 	for (i = 0; i < 100; i++) {
-		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
-			(void)parent_child_ended(c, status, 0);
-			return;
-		}
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+			return parent_child_ended(c, status, 0);
 		(void)proc_wait(NULL, 0, 10);
 	}
 	log_warnx("lost child: %s (pid %d) closed its channel", c->label,
 	    (int)c->pid);
+	return 1;
 }
 
 static int
@@ -479,18 +779,54 @@ parent_stop_children(void)
 			    c->label, (int)c->pid);
 }
 
+static void
+parent_sighup(void)
+{
+	char	 who[AUDIT_WHO_MAX];
+
+	(void)audit_who_signal(who, sizeof(who), SIGHUP);
+	log_info("SIGHUP: reloading %s", opts->conf_path);
+	(void)reload_config(opts->conf_path, &conf, who, NULL, NULL);
+}
+
+/* One pass over the children's channels; 1 when a child was lost. */
+static int
+parent_dispatch(struct pollfd *pfd, struct child **polled, size_t n)
+{
+	struct child	*c;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		c = polled[i];
+		if (!c->chan_open)
+			continue;	/* retired meanwhile */
+		if (pfd[i].revents & POLLOUT &&
+		    imsgbuf_write(&c->ibuf) == -1) {
+			if (parent_channel_lost(c))
+				return 1;
+			continue;
+		}
+		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (proc_channel_read(&c->ibuf, parent_child_msg, c) != 1 &&
+		    parent_channel_lost(c))
+			return 1;
+	}
+	return 0;
+}
+
 /* Returns 0 when told to stop, 1 when a child was lost. */
 static int
 parent_loop(void)
 {
-	struct pollfd	 pfd[3 + CONF_MAX_NAMESPACES];
-	struct child	*polled[3 + CONF_MAX_NAMESPACES], *c;
-	size_t		 n, i;
+	struct pollfd	 pfd[3 + 2 * CONF_MAX_NAMESPACES];
+	struct child	*polled[3 + 2 * CONF_MAX_NAMESPACES], *c;
+	size_t		 n;
 
 	for (;;) {
 		n = 0;
 		TAILQ_FOREACH(c, &children, entry) {
-			if (!c->chan_open)
+			if (!c->chan_open || n == sizeof(pfd) / sizeof(pfd[0]))
 				continue;
 			polled[n] = c;
 			pfd[n].fd = c->ibuf.fd;
@@ -499,44 +835,53 @@ parent_loop(void)
 				pfd[n].events |= POLLOUT;
 			n++;
 		}
-		if (proc_wait(pfd, n, -1) == -1 && errno != EINTR)
+		if (proc_wait(pfd, n, PARENT_TICK_MS) == -1 && errno != EINTR)
 			fatal("poll");
 		if (proc_should_quit()) {
 			log_info("terminating on signal");
 			return 0;
 		}
-		for (i = 0; i < n; i++) {
-			c = polled[i];
-			if (pfd[i].revents & POLLOUT &&
-			    imsgbuf_write(&c->ibuf) == -1) {
-				parent_channel_lost(c);
-				return 1;
-			}
-			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (proc_channel_read(&c->ibuf, parent_child_msg,
-			    c) != 1) {
-				parent_channel_lost(c);
-				return 1;
-			}
-		}
+		if (parent_dispatch(pfd, polled, n))
+			return 1;
 		if (proc_take_sighup())
-			log_info("SIGHUP: configuration reload is not "
-			    "supported yet; ignored");
+			parent_sighup();
 		if (proc_take_sigchld() && parent_reap(0) > 0)
 			return 1;
+		timekeep_tick();
+		clock_save_drift(0);
 	}
 }
 
+static void
+parent_audit_start(void)
+{
+	auditlog_event(AUDIT_EV_START, AUDIT_WHO_STARTUP, "version",
+	    NTPD_VERSION, "config", opts->conf_path, "clock",
+	    opts->no_clock ? "measure-only" : "controlled", NULL);
+}
+
+static void
+parent_audit_stop(int lost)
+{
+	char	 who[AUDIT_WHO_MAX];
+	int	 sig = proc_should_quit();
+
+	if (sig != 0 && audit_who_signal(who, sizeof(who), sig) == 0)
+		auditlog_event(AUDIT_EV_STOP, who, NULL);
+	else
+		auditlog_event(AUDIT_EV_STOP, AUDIT_WHO_DAEMON, "reason",
+		    lost ? "a child process was lost" : "unknown", NULL);
+}
+
 int
-parent_main(struct ntpd_conf *conf, const struct ntpd_opts *opts)
+parent_main(struct ntpd_conf *initial, const struct ntpd_opts *o)
 {
 	struct imsg_clock_init	 ci;
-	uid_t			 uid;
-	gid_t			 gid;
 	int			 ctl_fd, lost;
 
-	parent_lookup_user(conf->user, &uid, &gid);
+	conf = initial;
+	opts = o;
+	parent_lookup_user(conf->user, &run_uid, &run_gid);
 	parent_check_chroot(conf->chroot_dir);
 	if ((ctl_fd = control_open(conf->socket_path)) == -1)
 		fatalx("cannot create the control socket %s",
@@ -552,15 +897,23 @@ parent_main(struct ntpd_conf *conf, const struct ntpd_opts *opts)
 	log_info("ntpd %s starting: %d server process%s", NTPD_VERSION,
 	    config_count_netns(conf),
 	    config_count_netns(conf) == 1 ? "" : "es");
+	(void)auditlog_open(conf->audit_file);
+	parent_audit_start();
 
 	clock_start(&conf->clock, !opts->no_clock, &ci);
-	parent_start_children(conf, uid, gid, ctl_fd, &ci);
+	timekeep_start(conf);
+	parent_start_children(ctl_fd, &ci);
+	if (conf->statistics_file[0] != '\0')
+		parent_stats_open(conf->statistics_file);
 	lost = parent_loop();
 	if (lost)
 		log_warnx("a child process was lost: shutting down");
 	parent_stop_children();
 	clock_save_drift(1);
+	timekeep_stop();
 	control_unlink(conf->socket_path);
+	parent_audit_stop(lost);
+	auditlog_close();
 	log_info("stopped");
 	return lost ? 1 : 0;
 }

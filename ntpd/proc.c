@@ -140,7 +140,7 @@ proc_signal(int sig)
 	switch (sig) {
 	case SIGTERM:
 	case SIGINT:
-		sig_quit = 1;
+		sig_quit = sig;
 		break;
 	case SIGCHLD:
 		sig_chld = 1;
@@ -180,6 +180,7 @@ proc_signals_init(void)
 		sigdelset(&wait_mask, sigs[i]);
 }
 
+/* 0, or the signal (SIGTERM, SIGINT) that says to stop. */
 int
 proc_should_quit(void)
 {

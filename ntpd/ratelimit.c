@@ -104,40 +104,57 @@ static void		 heap_up(struct ratelimit_client *, size_t);
 static void		 client_swap(struct ratelimit_client *,
 			    struct ratelimit_client *);
 
+/* A rate and a burst in whole nanoseconds; -1 (EINVAL) if out of range. */
+static int
+rate_params(double rate, double burst, uint64_t *interval_ns,
+    uint64_t *tolerance_ns)
+{
+	double	 interval, bucket;
+
+	if (!(rate > 0 && rate <= 1e9) || !(burst >= 1)) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Whole nanoseconds, rounded: rate 3 is 333333333 ns a request. */
+	interval = 1e9 / rate;
+	if (!(interval <= RL_MAX_BUCKET)) {
+		errno = EINVAL;
+		return -1;
+	}
+	interval = (double)(uint64_t)(interval + 0.5);
+	bucket = burst * interval;
+	if (!(bucket <= RL_MAX_BUCKET)) {
+		errno = EINVAL;
+		return -1;
+	}
+	bucket = (double)(uint64_t)(bucket + 0.5);
+	*interval_ns = (uint64_t)interval;
+	*tolerance_ns = (uint64_t)bucket - *interval_ns;
+	return 0;
+}
+
 struct ratelimit *
 ratelimit_new(const struct ratelimit_conf *conf)
 {
 	struct ratelimit	*rl;
 	uint8_t			 mask[16];
-	double			 interval, bucket;
+	uint64_t		 interval, tolerance;
 	size_t			 nslots, i;
 	void			*p;
 
-	if (conf == NULL || !(conf->rate > 0 && conf->rate <= 1e9) ||
-	    !(conf->burst >= 1) || conf->max_clients < 1 ||
+	if (conf == NULL || conf->max_clients < 1 ||
 	    conf->max_clients > RL_MAX_CLIENTS ||
 	    conf->ipv6_prefixlen < 32 || conf->ipv6_prefixlen > 128) {
 		errno = EINVAL;
 		return NULL;
 	}
-	/* Whole nanoseconds, rounded: rate 3 is 333333333 ns a request. */
-	interval = 1e9 / conf->rate;
-	if (!(interval <= RL_MAX_BUCKET)) {
-		errno = EINVAL;
+	if (rate_params(conf->rate, conf->burst, &interval, &tolerance) == -1)
 		return NULL;
-	}
-	interval = (double)(uint64_t)(interval + 0.5);
-	bucket = conf->burst * interval;
-	if (!(bucket <= RL_MAX_BUCKET)) {
-		errno = EINVAL;
-		return NULL;
-	}
-	bucket = (double)(uint64_t)(bucket + 0.5);
 
 	if ((rl = calloc(1, sizeof(*rl))) == NULL)
 		return NULL;
-	rl->interval = (uint64_t)interval;
-	rl->tolerance = (uint64_t)bucket - rl->interval;
+	rl->interval = interval;
+	rl->tolerance = tolerance;
 	rl->max = (uint32_t)conf->max_clients;
 	rl->head = rl->tail = RL_NIL;
 	rl->prefixlen6 = conf->ipv6_prefixlen;
@@ -170,6 +187,18 @@ ratelimit_new(const struct ratelimit_conf *conf)
 	ratelimit_free(rl);
 	errno = ENOMEM;
 	return NULL;
+}
+
+int
+ratelimit_set_rate(struct ratelimit *rl, double rate, double burst)
+{
+	uint64_t	 interval, tolerance;
+
+	if (rate_params(rate, burst, &interval, &tolerance) == -1)
+		return -1;
+	rl->interval = interval;
+	rl->tolerance = tolerance;
+	return 0;
 }
 
 void

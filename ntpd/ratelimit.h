@@ -46,6 +46,13 @@ struct ratelimit	*ratelimit_new(const struct ratelimit_conf *);
 void			 ratelimit_free(struct ratelimit *);
 
 /*
+ * A new rate and burst for the same table (a reload): the clients and
+ * their counts stay.  0, or -1 with errno EINVAL and nothing changed.
+ */
+int			 ratelimit_set_rate(struct ratelimit *, double rate,
+			    double burst);
+
+/*
  * Account one request from addr at now_ns and say whether it is within
  * the client's rate.  Never allocates.  Requests of an unknown family
  * are limited; an IPv4-mapped IPv6 address is its IPv4 client.  A

@@ -24,6 +24,7 @@
 #include "addr.h"
 #include "log.h"
 #include "ntpd.h"
+#include "reconf.h"
 #include "serve.h"
 
 #define SERVER_MAX_SOCKETS	(2 * CONF_MAX_LISTENERS)
@@ -40,6 +41,8 @@ static size_t		 nsocks;
 
 static struct acl	 acl;
 static struct serve_ctx	 ctx;
+static char		 netns_name[NETNS_NAME_MAX];
+static struct reconf_buf reconf;
 
 /* The batch buffers, allocated once. */
 static unsigned char	 rx_buf[SERVER_BATCH][SERVER_PKT_MAX];
@@ -338,9 +341,11 @@ server_engine_msg(struct imsg *imsg, void *arg)
 /*
  * The access rules in force here: the global ones and this namespace's
  * as a layer above them.  The parser has refused duplicates already.
+ * 0, or -1 (logged) with out emptied.
  */
-static void
-server_build_acl(const struct ntpd_conf *conf, const struct netns_cfg *ns)
+static int
+server_build_acl(const struct ntpd_conf *conf, const struct netns_cfg *ns,
+    struct acl *out)
 {
 	const struct acl_rule_list	*lists[2] = { &conf->serve.rules,
 					    &ns->serve.rules };
@@ -349,7 +354,7 @@ server_build_acl(const struct ntpd_conf *conf, const struct netns_cfg *ns)
 	struct acl_rule			 r;
 	int				 layer;
 
-	acl_init(&acl);
+	acl_init(out);
 	for (layer = 0; layer < 2; layer++) {
 		TAILQ_FOREACH(rc, lists[layer], entry) {
 			memset(&r, 0, sizeof(r));
@@ -358,34 +363,119 @@ server_build_acl(const struct ntpd_conf *conf, const struct netns_cfg *ns)
 			r.layer = layer == 0 ? ACL_GLOBAL : ACL_NAMESPACE;
 			r.kod = rc->kod;
 			r.lineno = rc->lineno;
-			if (acl_add(&acl, &r, &conflict) == -1)
-				fatal("access rule of line %d", rc->lineno);
+			if (acl_add(out, &r, &conflict) == -1) {
+				log_warn("access rule of line %d", rc->lineno);
+				acl_free(out);
+				return -1;
+			}
 		}
 	}
-	if (!acl_allows_any(&acl))
+	if (!acl_allows_any(out))
 		log_warnx("no allow rule is in force in namespace %s: its "
 		    "listeners will answer nobody", netns_display_name(
 		    ns->name));
+	return 0;
+}
+
+static struct ratelimit *
+server_new_ratelimit(const struct serve_policy *pol)
+{
+	struct ratelimit_conf	 rc;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.rate = pol->rate;
+	rc.burst = pol->burst;
+	rc.max_clients = pol->clients;
+	rc.ipv6_prefixlen = 64;
+	return ratelimit_new(&rc);
+}
+
+/*
+ * A reload changed the rules or the rate limits here: applied between
+ * two batches.  The rate-limit table stays, with its clients, unless its
+ * size changed or it was switched on or off.
+ */
+static void
+server_reconfigure(const struct ntpd_conf *conf)
+{
+	const struct netns_cfg	*ns;
+	struct serve_policy	 pol;
+	struct ratelimit	*rl = ctx.ratelimit;
+	struct acl		 fresh;
+
+	if ((ns = config_find_netns(conf, netns_name)) == NULL) {
+		log_warnx("new configuration without namespace %s: ignored",
+		    netns_display_name(netns_name));
+		return;
+	}
+	config_serve_policy(conf, ns, &pol);
+	if (server_build_acl(conf, ns, &fresh) == -1)
+		fatalx("new access rules");
+	if (pol.ratelimit_off) {
+		rl = NULL;
+	} else if (rl != NULL && !ctx.policy.ratelimit_off &&
+	    pol.clients == ctx.policy.clients) {
+		if (ratelimit_set_rate(rl, pol.rate, pol.burst) == -1)
+			fatal("new rate limit");
+	} else if ((rl = server_new_ratelimit(&pol)) == NULL) {
+		fatal("new rate limit table");
+	}
+	if (rl != ctx.ratelimit && ctx.ratelimit != NULL)
+		ratelimit_free(ctx.ratelimit);
+	ctx.ratelimit = rl;
+	acl_free(&acl);
+	acl = fresh;
+	ctx.acl = &acl;
+	ctx.policy = pol;
+	log_info("new access rules and rate limits in force");
+}
+
+static void
+server_parent_msg(struct imsg *imsg, void *arg)
+{
+	struct ntpd_conf	*conf;
+
+	(void)arg;
+	switch (imsg->hdr.type) {
+	case IMSG_RECONF:
+		reconf_piece(&reconf, imsg);
+		break;
+	case IMSG_RECONF_END:
+		if ((conf = reconf_take(&reconf, imsg)) == NULL)
+			fatalx("new configuration");
+		server_reconfigure(conf);
+		config_free(conf);
+		break;
+	default:
+		fatalx("unexpected message %u from the parent",
+		    imsg->hdr.type);
+	}
+}
+
+static void
+server_read_parent(void)
+{
+	switch (proc_channel_read(&parent_ibuf, server_parent_msg, NULL)) {
+	case 0:
+		exit(0);
+	case -1:
+		fatal("channel to the parent");
+	}
 }
 
 static void
 server_setup(const struct ntpd_conf *conf, const struct netns_cfg *ns)
 {
-	struct ratelimit_conf	 rc;
-	int			 i;
+	int	 i;
 
-	server_build_acl(conf, ns);
+	strlcpy(netns_name, ns->name, sizeof(netns_name));
+	if (server_build_acl(conf, ns, &acl) == -1)
+		fatalx("access rules");
 	ctx.acl = &acl;
 	config_serve_policy(conf, ns, &ctx.policy);
-	if (!ctx.policy.ratelimit_off) {
-		memset(&rc, 0, sizeof(rc));
-		rc.rate = ctx.policy.rate;
-		rc.burst = ctx.policy.burst;
-		rc.max_clients = ctx.policy.clients;
-		rc.ipv6_prefixlen = 64;
-		if ((ctx.ratelimit = ratelimit_new(&rc)) == NULL)
-			fatal("rate limit table");
-	}
+	if (!ctx.policy.ratelimit_off &&
+	    (ctx.ratelimit = server_new_ratelimit(&ctx.policy)) == NULL)
+		fatal("rate limit table");
 	/* Unsynchronised until the engine says otherwise. */
 	ctx.state.synced = 0;
 	ctx.state.leap = NTP_LEAP_UNSYNC;
@@ -468,6 +558,9 @@ server_main(struct child_env *env)
 	server_setup(env->conf, env->netns);
 	proc_drop_privileges(PROC_SERVER, env->uid, env->gid,
 	    env->conf->chroot_dir);
+	/* Up: from now on an end is a loss, not a failed start. */
+	if (imsg_compose(&parent_ibuf, IMSG_STARTED, 0, -1, NULL, 0) == -1)
+		fatal("imsg_compose");
 
 	for (;;) {
 		proc_poll_channel(&pfd[0], &parent_ibuf);
@@ -482,7 +575,7 @@ server_main(struct child_env *env)
 		if (proc_should_quit())
 			exit(0);
 		if (proc_channel_ready(&pfd[0], &parent_ibuf))
-			proc_read_idle_channel(&parent_ibuf, "parent");
+			server_read_parent();
 		if (proc_channel_ready(&pfd[1], &engine_ibuf))
 			server_read_engine();
 		for (i = 0; i < nsocks; i++)

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "ntp.h"
 #include "ntpd.h"
+#include "stats.h"
 #include "sync.h"
 
 #define TICK_NS		16000000000ULL	/* served state refreshed */
@@ -135,7 +136,7 @@ sync_updated(void)
 double
 sync_take_correction(uint64_t now)
 {
-	double	 c = discipline_correction(&disc, seconds(now)), d;
+	double	 c = discipline_phase(&disc, seconds(now)), d;
 
 	d = c - taken;
 	taken = c;
@@ -201,14 +202,42 @@ sync_make_served(uint64_t now)
 	engine_publish_sync();
 }
 
+/* Said, logged, and audited by the parent. */
+static void
+sync_refused(double offset)
+{
+	struct imsg_refused	 r;
+
+	log_warnx("clock: correction of %+.6f s refused: beyond the "
+	    "tolerance of %g s (%llu refused)", offset, tolerance,
+	    (unsigned long long)disc.refused);
+	stats_update("refused", offset, disc.freq, disc.skew, 0, 0, 0);
+	memset(&r, 0, sizeof(r));
+	r.offset = offset;
+	r.tolerance = tolerance;
+	if (imsg_compose(parent, IMSG_REFUSED, 0, -1, &r, sizeof(r)) == -1)
+		fatal("imsg_compose");
+}
+
 void
 sync_refuse(double offset)
 {
 	disc.refused++;
 	disc.last_refused = offset;
-	log_warnx("clock: correction of %+.6f s refused: beyond the "
-	    "tolerance of %g s (%llu refused)", offset, tolerance,
-	    (unsigned long long)disc.refused);
+	sync_refused(offset);
+}
+
+/*
+ * A reload: the step policy and the tolerance change, the account of
+ * updates and steps made so far does not.
+ */
+void
+sync_reconfigure(const struct ntpd_conf *conf)
+{
+	tolerance = conf->clock.tolerance;
+	disc.conf.step_threshold = conf->clock.step_threshold;
+	disc.conf.step_updates = conf->clock.step_updates;
+	disc.conf.tolerance = conf->clock.tolerance;
 }
 
 void
@@ -226,11 +255,13 @@ sync_update(const struct sync_input *in, uint64_t now)
 		return;
 	}
 	if (cmd.action == DISC_REFUSE) {
-		log_warnx("clock: correction of %+.6f s refused: beyond the "
-		    "tolerance of %g s (%llu refused)", cmd.offset, tolerance,
-		    (unsigned long long)disc.refused);
+		sync_refused(cmd.offset);
 		return;
 	}
+	stats_update(cmd.action == DISC_STEP ? "step" : cmd.action ==
+	    DISC_SLEW ? "slew" : "none", in->offset, cmd.action == DISC_NONE ?
+	    disc.freq : cmd.freq, disc.skew, in->stratum, in->rootdelay,
+	    in->rootdisp);
 	last_in = *in;
 	have_update = 1;
 	update_ns = now;

@@ -35,7 +35,7 @@ void	sync_clock_result(struct imsg *, uint64_t now_ns);
 /* Has the clock had its first update? */
 int	sync_updated(void);
 
-/* Corrections made to the clock since the last call, s. */
+/* Steps and slews made to the clock since the last call, s. */
 double	sync_take_correction(uint64_t now_ns);
 /* After the first clock update, sources beyond it are left out. */
 double	sync_tolerance(void);
@@ -45,6 +45,9 @@ double	sync_tolerance(void);
  * it agree: the correction they ask (their median offset) is refused.
  */
 void	sync_refuse(double offset);
+
+/* A reload's clock settings. */
+void	sync_reconfigure(const struct ntpd_conf *);
 
 /* A selection succeeded: update the clock. */
 void	sync_update(const struct sync_input *, uint64_t now_ns);

@@ -321,6 +321,9 @@ bench() {
 # --- Our server -----------------------------------------------------------
 cat >"$TMP/ntpd.conf" <<EOF
 socket "$TMP/ntpd.sock"
+audit none
+rtc none
+lastknown none
 namespace $NS_S {
 	listen on $VIP
 	allow all

@@ -167,6 +167,33 @@ END_TEST
  * rate 2, burst 4: a request is 500 ms, the bucket 2 s.  Four pass at
  * once; then, asking every 100 ms, exactly every fifth passes.
  */
+/* A reload's new rate: the same table, the same clients. */
+START_TEST(set_rate_keeps_clients)
+{
+	struct ratelimit	*rl = mk(1, 1, 16, 64);
+	int			 i;
+
+	ck_assert_int_eq(req(rl, "192.0.2.1", SEC), RATELIMIT_PASS);
+	ck_assert_int_eq(req(rl, "192.0.2.1", SEC + MSEC), RATELIMIT_LIMIT);
+	ck_assert_int_eq(ratelimit_set_rate(rl, 0, 1), -1);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(ratelimit_set_rate(rl, 1, 0.5), -1);
+	ck_assert_int_eq(req(rl, "192.0.2.1", SEC + 2 * MSEC),
+	    RATELIMIT_LIMIT);
+	ck_assert_int_eq(ratelimit_set_rate(rl, 1000, 10), 0);
+	/* What the client owed under the old rate it still owes... */
+	ck_assert_int_eq(req(rl, "192.0.2.1", SEC + 3 * MSEC),
+	    RATELIMIT_LIMIT);
+	/* ...then the new burst: ten at once, where one passed before. */
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(req(rl, "192.0.2.1", 3 * SEC),
+		    RATELIMIT_PASS);
+	ck_assert_int_eq(req(rl, "192.0.2.1", 3 * SEC), RATELIMIT_LIMIT);
+	ck_assert_uint_eq(ratelimit_nclients(rl), 1);
+	ratelimit_free(rl);
+}
+END_TEST
+
 START_TEST(steady_rate)
 {
 	struct ratelimit	*rl;
@@ -820,6 +847,7 @@ ratelimit_suite(void)
 
 	tc = tcase_create("bucket");
 	tcase_add_test(tc, steady_rate);
+	tcase_add_test(tc, set_rate_keeps_clients);
 	tcase_add_test(tc, steady_rate_odd);
 	tcase_add_test(tc, burst);
 	tcase_add_test(tc, refill);

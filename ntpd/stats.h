@@ -1,0 +1,28 @@
+/*
+ * The statistics log, in the engine: one line per clock update and one
+ * per sample, for plotting (ntpctl plot) and for the record.  The parent
+ * opens the file and passes the descriptor; the engine only appends.
+ *
+ *	# ntpd statistics 1
+ *	UNIXTIME update offset=S freq=PPM skew=PPM action=none|slew|step|
+ *	    refused stratum=N rootdelay=S rootdisp=S
+ *	UNIXTIME sample source=ADDR offset=S delay=S disp=S jitter=S
+ *	    stratum=N
+ */
+#ifndef NTPD_STATS_H
+#define NTPD_STATS_H
+
+#include <sys/socket.h>
+
+#define STATS_HEADER	"# ntpd statistics 1\n"
+
+/* The log's descriptor, or -1 to stop logging. */
+void	stats_set_fd(int fd);
+
+void	stats_update(const char *action, double offset, double freq,
+	    double skew, unsigned int stratum, double rootdelay,
+	    double rootdisp);
+void	stats_sample(const struct sockaddr *source, double offset,
+	    double delay, double disp, double jitter, unsigned int stratum);
+
+#endif /* NTPD_STATS_H */
