@@ -123,12 +123,12 @@ check "no slew beyond the tolerance" \
 i=0
 while [ $i -lt 300 ]; do
 	"$NTPCTL" -S "$TMP/ntpd.sock" -s peers >"$TMP/peers2" 2>&1 || true
-	[ "$(grep -Ec '^~[0-9]' "$TMP/peers2")" -eq 4 ] && break
+	[ "$(grep -Ec '^~ [0-9]' "$TMP/peers2")" -eq 4 ] && break
 	i=$((i + 1))
 	sleep 0.5
 done
 check "every source, beyond the tolerance, is shown as refused" \
-	test "$(grep -Ec '^~[0-9]' "$TMP/peers2")" -eq 4
+	test "$(grep -Ec '^~ [0-9]' "$TMP/peers2")" -eq 4
 
 kill -TERM "$DAEMON_PID"
 wait_exit "$DAEMON_PID" 10
