@@ -47,6 +47,7 @@
 #include "ntp.h"
 #include "ntpd.h"
 #include "select.h"
+#include "stats.h"
 #include "sync.h"
 
 #define REPLY_TIMEOUT_NS	2000000000ULL	/* then the poll is a miss */
@@ -55,6 +56,7 @@
 #define POLL_UP_AFTER		8	/* good polls in a row before longer */
 #define KOD_RATE_POLL_STEP	2	/* log2 s added by a RATE kiss */
 #define FIRST_UPDATE_WAIT_NS	30000000000ULL	/* for bursts, at most */
+#define FIRST_MAJORITY_POLLS	8	/* minpolls to wait for a majority */
 #define POOL_MAX_MEMBERS	4	/* sources of one servers/pool name */
 #define UNREACH_POLLS		8	/* a whole reach register */
 #define DNS_LOST_NS		600000000000ULL	/* unanswered: ask again */
@@ -543,6 +545,36 @@ client_bursting(uint64_t now)
 	return 0;
 }
 
+/*
+ * Without iburst each source becomes usable at its fourth sample, the
+ * sources some seconds apart: the first update, which may step the
+ * clock, would rest on whichever came first, a liar as well as another.
+ * So it also waits until the sources that agree are a majority of those
+ * that may have a say soon: the usable ones, and those only too far yet
+ * because their filters hold few samples.  Sources silent, refusing us,
+ * noselect or unsynchronised are not waited for, nor is anything after
+ * FIRST_MAJORITY_POLLS of the longest minpoll: then what there is will
+ * do.
+ */
+static int
+client_outvoted(uint64_t now)
+{
+	size_t	 i, voters = 0;
+	int	 minpoll = POLL_MIN;
+
+	for (i = 0; i < nsources; i++) {
+		if (!sources[i].resolved || sources[i].stopped)
+			continue;
+		if (sources[i].cfg->minpoll > minpoll)
+			minpoll = sources[i].cfg->minpoll;
+		if ((sources[i].verdict.why & ~SELECT_WHY_DISTANCE) == 0)
+			voters++;
+	}
+	if (now - started_ns >= FIRST_MAJORITY_POLLS * poll_ns(minpoll))
+		return 0;
+	return sys.result.ntruechimers * 2 <= voters;
+}
+
 /* The outcome, to the clock. */
 static void
 client_update_clock(const struct select_source *in, uint64_t now)
@@ -566,6 +598,25 @@ client_update_clock(const struct select_source *in, uint64_t now)
 }
 
 /*
+ * Bring the samples of every source up to date with the steps and slews
+ * made to the clock since they were taken.  A new sample is measured on
+ * the clock as it is now: this must come before it joins them, or it
+ * would be corrected twice, and judged against stages not yet shifted
+ * (the first sample after the startup step would look like a 5 s spike).
+ */
+static void
+client_catch_up(uint64_t now)
+{
+	double	 moved;
+	size_t	 i;
+
+	moved = sync_take_correction(now);
+	if (moved != 0)
+		for (i = 0; i < nsources; i++)
+			filter_adjust(&sources[i].filter, moved);
+}
+
+/*
  * Run selection over every source's estimate, after bringing the
  * samples up to date with the corrections made to the clock since.
  */
@@ -575,15 +626,12 @@ client_select(uint64_t now)
 	struct select_source	 in[CONF_MAX_SOURCES];
 	struct select_verdict	 v[CONF_MAX_SOURCES];
 	struct filter_est	 est;
-	double			 moved, tolerance;
+	double			 tolerance;
 	char			 label[SOURCE_NAME_MAX + ADDR_STRLEN + 4];
 	size_t			 i;
 	int			 refused;
 
-	moved = sync_take_correction(now);
-	if (moved != 0)
-		for (i = 0; i < nsources; i++)
-			filter_adjust(&sources[i].filter, moved);
+	client_catch_up(now);
 	tolerance = sync_tolerance();
 	for (i = 0; i < nsources; i++) {
 		memset(&in[i], 0, sizeof(in[i]));
@@ -623,9 +671,13 @@ client_select(uint64_t now)
 		sources[i].verdict = v[i];
 	sys.have_result = sys.result.status == SELECT_OK;
 	sys.updated_ns = now;
-	/* Until the first update, any outcome after the bursts will do. */
+	/*
+	 * Until the first update, any outcome will do once the bursts are
+	 * over and the sources that agree are a majority.
+	 */
 	if (sys.have_result && (fresh || !sync_updated())) {
-		if (sync_updated() || !client_bursting(now))
+		if (sync_updated() || (!client_bursting(now) &&
+		    !client_outvoted(now)))
 			client_update_clock(in, now);
 	}
 	else if (fresh)
@@ -662,11 +714,26 @@ client_miss(struct source *s, uint64_t now)
 		client_lost(s, now);
 }
 
+/* The statistics log's line for a sample the filter took. */
+static void
+client_stats_sample(const struct source *s, const struct filter_sample *fs,
+    uint64_t now)
+{
+	struct filter_est	 est;
+	double			 jitter = 0;
+
+	if (filter_estimate(&s->filter, now, &est) == 0)
+		jitter = est.jitter;
+	stats_sample((const struct sockaddr *)&s->addr, fs->offset, fs->delay,
+	    fs->disp, jitter, fs->stratum);
+}
+
 static void
 client_sample(struct source *s, const struct exchange_sample *es,
     uint64_t now)
 {
 	struct filter_sample	 fs;
+	enum filter_verdict	 verdict;
 
 	memset(&fs, 0, sizeof(fs));
 	fs.offset = es->offset;
@@ -679,7 +746,11 @@ client_sample(struct source *s, const struct exchange_sample *es,
 	fs.rootdisp = es->root_dispersion;
 	fs.stratum = es->stratum;
 	fs.leap = es->leap;
-	switch (filter_add(&s->filter, &fs)) {
+	client_catch_up(now);
+	/* Until the frequency is known the clock drifts: see filter.c. */
+	filter_set_drift(&s->filter, sync_drift());
+	verdict = filter_add(&s->filter, &fs);
+	switch (verdict) {
 	case FILTER_UPDATED:
 	case FILTER_STEP:
 		fresh = 1;
@@ -687,6 +758,8 @@ client_sample(struct source *s, const struct exchange_sample *es,
 	default:
 		break;
 	}
+	if (verdict != FILTER_INVALID && verdict != FILTER_UNSYNC)
+		client_stats_sample(s, &fs, now);
 	s->samples++;
 	s->polls++;
 	if (++s->good >= POLL_UP_AFTER && s->poll < s->cfg->maxpoll) {

@@ -89,6 +89,14 @@ discipline_residual(const struct discipline *d, double t)
 	return d->slew - slew_done(d, t);
 }
 
+/* The history is long enough for its slope to be the frequency. */
+int
+discipline_freq_known(const struct discipline *d)
+{
+	return d->nhist >= FIT_MIN_POINTS &&
+	    d->hist[d->nhist - 1].t - d->hist[0].t >= FIT_MIN_SPAN;
+}
+
 /* Weighted least squares of u on t over the history. */
 static int
 fit_history(const struct discipline *d, struct fit *f)
@@ -213,8 +221,7 @@ discipline_update(struct discipline *d, double t, double offset,
 	history_check(d, t, u, jitter);
 	history_add(d, t, u, jitter);
 	have_fit = fit_history(d, &f) == 0;
-	if (have_fit && d->nhist >= FIT_MIN_POINTS &&
-	    t - d->hist[0].t >= FIT_MIN_SPAN) {
+	if (have_fit && discipline_freq_known(d)) {
 		freq = clamp_freq(d->freq0 + f.b * 1e6);
 		d->skew = f.sb * 1e6;
 	}

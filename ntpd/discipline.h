@@ -108,6 +108,13 @@ int	discipline_update(struct discipline *, double t, double offset,
 void	discipline_applied(struct discipline *, double t,
 	    enum discipline_action, double offset, double freq);
 
+/*
+ * Is the frequency in force measured: do the updates since the start,
+ * or since the clock's frequency was last seen to change, span enough
+ * for a fit?  Until then the clock runs with the error it had at start.
+ */
+int	discipline_freq_known(const struct discipline *);
+
 /* Corrections made to the clock from the start up to t (s). */
 double	discipline_correction(const struct discipline *, double t);
 

@@ -5,19 +5,30 @@
  * Stages.  The last FILTER_NSTAGES replies, newest first; a stage is a
  * real sample, or invalid (empty, or the dummy of a missed poll) and then
  * counts as MAXDISP dispersion and infinite delay.  The estimate is the
- * sample of least delay: on a path with queueing, the reply that waited
- * least is the one whose two legs were most nearly equal, so its offset
- * is the least wrong.  Eight stages is the RFC's choice and ours: at the
- * default poll of 64 s it spans about 8 minutes, within which a clock
- * under discipline wanders by much less than the queueing noise that the
- * choice removes.  test_filter.c's "lan_noise" measures it: with 100 us
- * of queueing a leg the error is a quarter of the raw samples' (a mean of
- * the eight: a third), with queueing one way an eighth (a mean: 3/4, as
- * the bias stays).  Only with no queueing at all would a mean do better,
- * by sqrt(8); that is the discipline's to average, over many polls.
+ * sample of least rank: its delay plus 2 * FILTER_AGING * its age.  On a
+ * path with queueing, the reply that waited least is the one whose two
+ * legs were most nearly equal, so its offset was the least wrong when it
+ * was taken: by half its delay at most.  Since then the clock has moved
+ * away from it, by up to AGING a second, which the rank counts in the
+ * same (doubled) units.  RFC 5905's least delay alone kept a sample until
+ * seven newer ones had pushed it out, and made a new sample news only
+ * when its delay was the least of the eight: on a quiet path one poll in
+ * eight reached the discipline, with an offset up to eight polls old (in
+ * every scenario of make bench-sim the clock was the worse for it).  With
+ * the rank, at the default poll of 64 s a sample must have had about 1 ms
+ * less delay for each poll it is older to beat a newer one: on a LAN the
+ * newest is news nearly every time, and the averaging is left to the
+ * discipline, which fits a line through its last 16 updates; on a WAN the
+ * worst of the queueing is still removed.  AGING is half of PHI: a clock
+ * may drift at PHI when nobody disciplines it, far less when somebody
+ * does, and regress/sim gives the same figures from 1 to 15 ppm.
+ * test_filter.c's "lan_noise" measures the price at 16 s polls with
+ * 100 us of queueing a leg: the error is 3/4 of the raw samples' (by
+ * least delay: a quarter), for an update on 9 polls in 10 (by least
+ * delay: 1 in 4).  Eight stages is the RFC's choice and ours.
  *
  * Dispersion.  Each sample's dispersion grows at PHI from the time it was
- * taken; the filter's is the sum of the stages' (sorted by delay, invalid
+ * taken; the filter's is the sum of the stages' (sorted by rank, invalid
  * ones last at MAXDISP) weighted 1/2, 1/4, ... 1/256.  With few samples
  * the empty stages dominate: it takes four samples to bring the root
  * distance under a second, as RFC 5905 intends.  Jitter is the RMS of the
@@ -29,19 +40,22 @@
  * known to within half its round trip, so two samples may honestly
  * differ by half the sum of their delays; without that allowance a quiet
  * link, whose jitter is a fraction of a microsecond, would take ordinary
- * samples for spikes.  A spike is held rather than used.  There is no
- * allowance for the time since the chosen sample: PHI bounds a clock
- * that nobody disciplines, and at 15 ppm it would open the gate by 1 ms a
- * poll at 64 s, wider than any LAN spike; the wander of a disciplined
- * clock shows in the jitter.  A step of the server's clock (or ours)
- * looks the same at first; held samples confirm it when FILTER_CONFIRM in
- * a row lie on one side of the estimate, closer to each other than to it.
- * A step could also come with noise too wide to look like one, or as a
- * drift; so FILTER_NSTAGES held in a row are accepted whatever they look
- * like, since by then the estimate is the odd one out.  Server state
- * (stratum, leap, root delay and dispersion) is taken from every reply,
- * held or not: it is what the server says about itself, not our
- * measurement.
+ * samples for spikes.  A spike is held rather than used.  The time since
+ * the chosen sample is allowed for at the rate the caller sets
+ * (filter_set_drift()): PHI while the clock's frequency is unknown, as
+ * after the startup step, when a clock 10 ppm off drifts 640 us a poll
+ * of 64 s, more than a LAN's gate is wide, and samples would be held
+ * until they looked like a step; none once the discipline has measured
+ * it, for at PHI the gate would open by 1 ms a poll, wider than any LAN
+ * spike, and the wander of a disciplined clock shows in the jitter.  A
+ * step of the server's clock (or ours) looks the same at first; held
+ * samples confirm it when FILTER_CONFIRM in a row lie on one side of the
+ * estimate, closer to each other than to it.  A step could also come
+ * with noise too wide to look like one, or as a drift; so FILTER_NSTAGES
+ * held in a row are accepted whatever they look like, since by then the
+ * estimate is the odd one out.  Server state (stratum, leap, root delay
+ * and dispersion) is taken from every reply, held or not: it is what the
+ * server says about itself, not our measurement.
  */
 
 #include <math.h>
@@ -57,6 +71,7 @@
 #define NS_PER_SEC	1e9
 
 static double	age(uint64_t now_ns, uint64_t t_ns);
+static double	rank(const struct filter_stage *, uint64_t);
 static void	push(struct filter *, const struct filter_stage *);
 static unsigned int sorted(const struct filter *, uint64_t,
 		    struct filter_stage *);
@@ -89,6 +104,16 @@ age(uint64_t now_ns, uint64_t t_ns)
 	return now_ns > t_ns ? (double)(now_ns - t_ns) / NS_PER_SEC : 0;
 }
 
+/*
+ * What a stage's offset may be wrong by, doubled: half its delay for
+ * the asymmetry, and the clock's drift since it was taken.
+ */
+static double
+rank(const struct filter_stage *st, uint64_t now_ns)
+{
+	return st->delay + 2 * FILTER_AGING * age(now_ns, st->t_ns);
+}
+
 /* Shift st in as the newest stage; the oldest falls out. */
 static void
 push(struct filter *f, const struct filter_stage *st)
@@ -99,7 +124,7 @@ push(struct filter *f, const struct filter_stage *st)
 }
 
 /*
- * The valid stages into out, by increasing delay (the newer first among
+ * The valid stages into out, by increasing rank (the newer first among
  * equals), their dispersion grown to now and capped at MAXDISP.  Returns
  * how many.  An insertion sort: eight elements, and no libc qsort, which
  * may allocate.
@@ -108,19 +133,24 @@ static unsigned int
 sorted(const struct filter *f, uint64_t now_ns, struct filter_stage *out)
 {
 	struct filter_stage	st;
+	double			r[FILTER_NSTAGES], rs;
 	unsigned int		i, j, n = 0;
 
 	for (i = 0; i < FILTER_NSTAGES; i++) {
 		if (!f->stage[i].valid)
 			continue;
 		st = f->stage[i];
+		rs = rank(&st, now_ns);
 		st.disp += FILTER_PHI * age(now_ns, st.t_ns);
 		if (st.disp > FILTER_MAXDISP)
 			st.disp = FILTER_MAXDISP;
 		/* Stages come newest first: strict < keeps that order. */
-		for (j = n; j > 0 && st.delay < out[j - 1].delay; j--)
+		for (j = n; j > 0 && rs < r[j - 1]; j--) {
 			out[j] = out[j - 1];
+			r[j] = r[j - 1];
+		}
 		out[j] = st;
+		r[j] = rs;
 		n++;
 	}
 	return n;
@@ -187,7 +217,8 @@ is_spike(const struct filter *f, const struct filter_stage *st,
 
 	if (estimate(f, st->t_ns, &e) == -1 || e.nsamples < FILTER_GATE_MIN)
 		return 0;
-	gate = FILTER_SGATE * e.jitter + (st->delay + e.delay) / 2;
+	gate = FILTER_SGATE * e.jitter + (st->delay + e.delay) / 2 +
+	    f->drift * age(st->t_ns, e.t_ns);
 	*offset = e.offset;
 	return fabs(st->offset - e.offset) > gate;
 }
@@ -321,6 +352,15 @@ filter_adjust(struct filter *f, double doffset)
 		f->stage[i].offset -= doffset;
 	for (i = 0; i < f->nheld; i++)
 		f->held[i].offset -= doffset;
+}
+
+void
+filter_set_drift(struct filter *f, double rate)
+{
+	if (f == NULL)
+		return;
+	/* Written this way so that NaN is taken as 0 too. */
+	f->drift = rate >= 0 && isfinite(rate) ? rate : 0;
 }
 
 void

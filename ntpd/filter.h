@@ -1,7 +1,8 @@
 /*
  * The per-source sample filter, with no I/O: the RFC 5905 clock filter
- * (the last eight replies, the one of least delay chosen), its dispersion,
- * jitter and root distance, the 8-bit reach register, and a popcorn spike
+ * (the last eight replies, the one of least delay chosen, though a newer
+ * one may win by its freshness: see filter.c), its dispersion, jitter
+ * and root distance, the 8-bit reach register, and a popcorn spike
  * suppressor that still lets a real step through.
  *
  * Units.  Offsets, delays and dispersions are double seconds; offset is
@@ -22,6 +23,8 @@
 
 #define FILTER_NSTAGES	8		/* samples kept */
 #define FILTER_PHI	15e-6		/* frequency tolerance, s/s */
+#define FILTER_AGING	(FILTER_PHI / 2) /* s/s: a stage's rank grows at
+					   twice this (filter.c) */
 #define FILTER_MAXDISP	16.0		/* dispersion of a missing sample, s */
 #define FILTER_SGATE	3.0		/* spike gate, in jitters */
 #define FILTER_CONFIRM	3		/* consistent spikes that make a step */
@@ -50,7 +53,7 @@ enum filter_verdict {
 
 /* The filtered state of a source, as of some time now. */
 struct filter_est {
-	double		offset;		/* of the sample of least delay */
+	double		offset;		/* of the sample chosen */
 	double		delay;		/* its delay */
 	double		disp;		/* filter dispersion, grown to now */
 	double		jitter;		/* RMS offset difference, >= prec. */
@@ -80,6 +83,7 @@ struct filter {
 	double			precision;
 	double			rootdelay;
 	double			rootdisp;
+	double			drift;		/* s/s, filter_set_drift() */
 	uint64_t		used_ns;	/* last update's sample */
 	int			used;
 	unsigned int		stratum;
@@ -118,7 +122,8 @@ void			filter_init(struct filter *, double precision);
  * FILTER_UPDATED and FILTER_STEP mean the estimate now rests on a sample
  * later than the one of the last such verdict: new information for the
  * clock discipline.  FILTER_STORED means it does not (the new sample had
- * more delay than one already there).
+ * more delay than one already there, by more than the newer one's
+ * freshness makes up for: 2 * FILTER_AGING a second).
  */
 enum filter_verdict	filter_add(struct filter *,
 			    const struct filter_sample *);
@@ -137,6 +142,19 @@ void			filter_miss(struct filter *);
  * clock before, and becomes doffset smaller.
  */
 void			filter_adjust(struct filter *, double doffset);
+
+/*
+ * How fast the local clock may drift from the source's between samples,
+ * in s/s: the spike gate widens by that much for each second from the
+ * chosen sample to the new one.  0 from filter_init(), for a clock whose
+ * frequency is measured: what wander is left shows in the jitter.
+ * FILTER_PHI while it is not (after the start, or a change of
+ * frequency), when the clock may drift by more between two polls than
+ * the gate is wide, and samples would be held as spikes until they
+ * looked like a step.  A rate that is not a finite number >= 0 is taken
+ * as 0.
+ */
+void			filter_set_drift(struct filter *, double rate);
 
 /* Forget the samples and what was held; reach and server state stay. */
 void			filter_reset(struct filter *);

@@ -5,7 +5,7 @@
  *
  *	# ntpd statistics 1
  *	UNIXTIME update offset=S freq=PPM skew=PPM action=none|slew|step|
- *	    refused stratum=N rootdelay=S rootdisp=S
+ *	    refused stratum=N rootdelay=S rootdisp=S	(N: ours)
  *	UNIXTIME sample source=ADDR offset=S delay=S disp=S jitter=S
  *	    stratum=N
  */

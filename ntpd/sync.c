@@ -144,6 +144,12 @@ sync_take_correction(uint64_t now)
 }
 
 double
+sync_drift(void)
+{
+	return control && discipline_freq_known(&disc) ? 0 : FILTER_PHI;
+}
+
+double
 sync_tolerance(void)
 {
 	return disc.updates > 0 ? tolerance : 0;
@@ -260,7 +266,7 @@ sync_update(const struct sync_input *in, uint64_t now)
 	}
 	stats_update(cmd.action == DISC_STEP ? "step" : cmd.action ==
 	    DISC_SLEW ? "slew" : "none", in->offset, cmd.action == DISC_NONE ?
-	    disc.freq : cmd.freq, disc.skew, in->stratum, in->rootdelay,
+	    disc.freq : cmd.freq, disc.skew, in->stratum + 1, in->rootdelay,
 	    in->rootdisp);
 	last_in = *in;
 	have_update = 1;

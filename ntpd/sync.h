@@ -37,6 +37,13 @@ int	sync_updated(void);
 
 /* Steps and slews made to the clock since the last call, s. */
 double	sync_take_correction(uint64_t now_ns);
+/*
+ * How fast the clock may drift from its sources now, s/s, for the
+ * filters' spike gates (filter_set_drift()): FILTER_PHI until the
+ * discipline has measured the frequency, then 0; always FILTER_PHI
+ * without clock control (-x), as nothing corrects the clock's own.
+ */
+double	sync_drift(void);
 /* After the first clock update, sources beyond it are left out. */
 double	sync_tolerance(void);
 

@@ -66,7 +66,7 @@ DAEMON_PIDS="$DAEMON_PIDS $!"
 DAEMON_PIDS="$DAEMON_PIDS $!"
 
 base() {
-	write_conf "$CONF" \
+	write_conf "$CONF" "statistics \"$TMP/stats.log\"" \
 	    "server 127.0.7.1 port $UPORT minpoll 3 maxpoll 3 iburst" \
 	    "listen on 127.0.7.10 port $LPORT" \
 	    "$@"
@@ -81,6 +81,8 @@ while [ "$(samples 127.0.7.1)" -lt 2 ]; do
 	[ $i -gt 200 ] && break
 	sleep 0.1
 done
+check "synchronised before the reloads" \
+    log_has "$TMP/ntpd.log" "server \[default\]: clock synchronised" 60
 before=$(samples 127.0.7.1)
 check "samples before the reload ($before)" test "$before" -ge 2
 pid_default=$(proc_pid default)
@@ -96,7 +98,7 @@ base "allow 127.0.0.0/8" "server 127.0.7.2 port $UPORT minpoll 3" \
     "tolerance soon" "namespace $NS_A {" "listen on 10.79.1.1 port $LPORT" \
     "allow all" "}"
 reload_says "broken file" 1 \
-    "$CONF:9: invalid tolerance \"soon\" .*" \
+    "$CONF:10: invalid tolerance \"soon\" .*" \
     "ntpctl: reload: ntpd: configuration refused; the one in force is unchanged"
 check "still running after the refusal" kill -0 "$DAEMON_PID"
 check "the source added by the refused file is not there" \
@@ -104,7 +106,7 @@ check "the source added by the refused file is not there" \
 check "the refusal is audited with ntpctl's uid" \
     records "who=uid:0,pid:[0-9]+ event=reload .*result=refused"
 check "the daemon logged the refusal with file and line" \
-    log_has "$TMP/ntpd.log" "$CONF:9: invalid tolerance"
+    log_has "$TMP/ntpd.log" "$CONF:10: invalid tolerance"
 
 # 2. Not root: refused before anything is read.
 rc=0
@@ -183,7 +185,19 @@ check "still running" kill -0 "$DAEMON_PID"
 # 7. A namespace that does not exist: refused with its line.
 base "namespace ntpdt-none-$$ {" "listen on 10.79.9.1" "}"
 reload_says "a missing namespace" 1 \
-    "$CONF:7: network namespace ntpdt-none-$$: .*No such file or directory"
+    "$CONF:8: network namespace ntpdt-none-$$: .*No such file or directory"
+
+# The statistics log, kept across the reloads, and its picture.
+check "statistics: the header" \
+    sh -c 'head -n 1 "$1" | grep -qx "# ntpd statistics 1"' sh "$TMP/stats.log"
+check "statistics: samples of the source" \
+    grep -Eq "^[0-9]+\.[0-9]{6} sample source=127\.0\.7\.1 offset=-?[0-9.]+ " \
+    "$TMP/stats.log"
+check "statistics: clock updates" \
+    grep -Eq "^[0-9]+\.[0-9]{6} update offset=.* stratum=2 " "$TMP/stats.log"
+check "ntpctl plot draws it" "$NTPCTL" plot -o "$TMP/stats.svg" "$TMP/stats.log"
+check "the picture is an SVG with the source in it" \
+    sh -c 'grep -q "<svg" "$1" && grep -q "127.0.7.1" "$1"' sh "$TMP/stats.svg"
 
 check "the trail verifies" "$NTPCTL" audit verify -f "$TRAIL"
 kill -TERM "$DAEMON_PID"

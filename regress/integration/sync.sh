@@ -72,9 +72,8 @@ check "clients are told it is synchronised, stratum 2" \
 	    ip netns exec $NS $PROBE -s 10.252.0.10 -t 1000 10.252.0.1 123 | \
 	    grep -q 'li 0 vn 4 mode 4 stratum 2 refid 127.0.5.' && exit 0; \
 	    sleep 0.5; done; exit 1"
-# Updates come when a source's estimate rests on a new sample, which on
-# a quiet loopback, where every sample has about the same delay, may
-# take most of the 8 samples a filter holds: allow 150 s.
+# Updates come when a source's estimate rests on a new sample: on a
+# quiet loopback nearly every poll after the step; allow 150 s.
 i=0
 while [ "$(grep -c ' slew ' "$CLOCKLOG")" -lt 2 ] && [ $i -lt 300 ]; do
 	i=$((i + 1))
@@ -94,7 +93,17 @@ check "slews followed, each within the tolerance" \
 	    END { exit !(n >= 2 && !bad) }' "$CLOCKLOG"
 check "no clock call was refused by the shim" \
 	sh -c "! grep -q ' denied ' '$CLOCKLOG'"
-"$NTPCTL" -S "$TMP/ntpd.sock" -s peers >"$TMP/peers" 2>&1 || true
+# A source's distance shrinks as its filter fills: with five samples
+# (the burst and one poll), which may be all there is by the second
+# slew, it is still some 0.45 s, and reaches the liar half a second off;
+# with six, 0.19 s.  Allow a minute.
+i=0
+while [ $i -lt 120 ]; do
+	"$NTPCTL" -S "$TMP/ntpd.sock" -s peers >"$TMP/peers" 2>&1 || true
+	grep '127.0.5.4' "$TMP/peers" | grep -qi false && break
+	i=$((i + 1))
+	sleep 0.5
+done
 check "the liar is a falseticker" \
 	sh -c "grep '127.0.5.4' '$TMP/peers' | grep -qi false"
 
@@ -136,6 +145,6 @@ check "the daemon stops cleanly (got $EXIT_STATUS)" test "$EXIT_STATUS" = 0
 check "the drift file is written at exit" \
 	awk 'NR == 1 { exit !($1 + 0 >= -500 && $1 + 0 <= 500) }' "$TMP/drift"
 stop_upstreams
-cp "$CLOCKLOG" /tmp/sync-clock.log; cp "$TMP/log" /tmp/sync-ntpd.log; [ "$FAILURES" -eq 0 ] || { echo "peers:"; cat "$TMP/peers" "$TMP/peers2"; echo "clock calls:";
+[ "$FAILURES" -eq 0 ] || { echo "peers:"; cat "$TMP/peers" "$TMP/peers2"; echo "clock calls:";
 	cat "$CLOCKLOG"; echo "log:"; cat "$TMP/log"; } >&2
 finish

@@ -24,6 +24,7 @@
 #define IBURST_SPACING_NS	2000000000ULL
 #define POLL_UP_AFTER		8
 #define FIRST_UPDATE_WAIT_NS	30000000000ULL
+#define FIRST_MAJORITY_POLLS	8
 
 #define RNG_ENGINE		3	/* rng_seed() stream */
 
@@ -102,6 +103,14 @@ sync_take_correction(struct glue *g, uint64_t now)
 	d = c - g->taken;
 	g->taken = c;
 	return d;
+}
+
+/* sync.c: sync_drift() */
+static double
+sync_drift(const struct glue *g)
+{
+	return g->disc.conf.control && discipline_freq_known(&g->disc) ? 0 :
+	    FILTER_PHI;
 }
 
 /* sync.c: sync_tolerance() */
@@ -251,6 +260,21 @@ client_bursting(const struct glue *g, uint64_t now)
 	return 0;
 }
 
+/* client.c: client_outvoted(); every source resolved, none stopped */
+static int
+client_outvoted(const struct glue *g, uint64_t now)
+{
+	size_t	i, voters = 0;
+
+	for (i = 0; i < g->nsources; i++)
+		if ((g->src[i].verdict.why & ~SELECT_WHY_DISTANCE) == 0)
+			voters++;
+	if (now - g->started_ns >= FIRST_MAJORITY_POLLS *
+	    poll_ns(g->sc->minpoll))
+		return 0;
+	return g->result.ntruechimers * 2 <= voters;
+}
+
 /* client.c: client_update_clock() */
 static void
 client_update_clock(struct glue *g, const struct select_source *in,
@@ -297,19 +321,29 @@ client_select_input(struct glue *g, size_t i, double tolerance,
 		in->flags |= SELECT_F_SYSPEER;
 }
 
+/* client.c: client_catch_up() */
+static void
+client_catch_up(struct glue *g, uint64_t now)
+{
+	double	moved;
+	size_t	i;
+
+	moved = sync_take_correction(g, now);
+	if (moved != 0)
+		for (i = 0; i < g->nsources; i++)
+			filter_adjust(&g->src[i].filter, moved);
+}
+
 /* client.c: client_select() */
 static void
 client_select(struct glue *g, uint64_t now)
 {
 	struct select_source	 in[SIM_MAX_SERVERS];
 	struct select_verdict	 v[SIM_MAX_SERVERS];
-	double			 moved, tolerance;
+	double			 tolerance;
 	size_t			 i;
 
-	moved = sync_take_correction(g, now);
-	if (moved != 0)
-		for (i = 0; i < g->nsources; i++)
-			filter_adjust(&g->src[i].filter, moved);
+	client_catch_up(g, now);
 	tolerance = sync_tolerance(g);
 	for (i = 0; i < g->nsources; i++)
 		client_select_input(g, i, tolerance, now, &in[i]);
@@ -321,7 +355,8 @@ client_select(struct glue *g, uint64_t now)
 		g->ops.selected(g->ops.arg, v, g->nsources, &g->result);
 	g->have_result = g->result.status == SELECT_OK;
 	if (g->have_result && (g->fresh || !sync_updated(g))) {
-		if (sync_updated(g) || !client_bursting(g, now))
+		if (sync_updated(g) || (!client_bursting(g, now) &&
+		    !client_outvoted(g, now)))
 			client_update_clock(g, in, now);
 	} else if (g->fresh)
 		client_refuse(g);
@@ -355,6 +390,8 @@ client_sample(struct glue *g, struct glue_source *s,
 	fs.rootdisp = es->root_dispersion;
 	fs.stratum = es->stratum;
 	fs.leap = es->leap;
+	client_catch_up(g, now);
+	filter_set_drift(&s->filter, sync_drift(g));
 	switch (filter_add(&s->filter, &fs)) {
 	case FILTER_UPDATED:
 	case FILTER_STEP:

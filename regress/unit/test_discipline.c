@@ -353,6 +353,57 @@ START_TEST(frequency_change)
 }
 END_TEST
 
+/*
+ * The frequency is known once the updates span enough for a fit: three
+ * over 16 s; not after a burst 2 s apart; and no longer when the
+ * oscillator's rate changes and the fit starts afresh, until it spans
+ * enough again.
+ */
+START_TEST(freq_known)
+{
+	struct discipline_conf	 conf;
+	struct discipline	 d;
+	struct discipline_cmd	 cmd;
+	struct simclock		 c = { 0.001, -12.0, 0, 0, 0, 0 };
+	unsigned int		 seed = 7;
+	double			 t, off;
+	int			 i, lost = -1, again = -1;
+
+	discipline_conf_init(&conf);
+	discipline_init(&d, &conf, 0);
+	ck_assert_int_eq(discipline_freq_known(&d), 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(discipline_update(&d, 2.0 * i, 0.001, 1e-6,
+		    &cmd), 0);
+		ck_assert_int_eq(discipline_freq_known(&d), 0);
+	}
+	ck_assert_int_eq(discipline_update(&d, 16, 0.001, 1e-6, &cmd), 0);
+	ck_assert_int_eq(discipline_freq_known(&d), 1);
+
+	discipline_init(&d, &conf, 0);
+	for (i = 0; i < 200; i++) {
+		t = 64.0 * i;
+		if (i == 100)
+			c.drift = 8.0;
+		sim_advance(&c, t);
+		off = -c.err + 20e-6 * noise(&seed);
+		ck_assert_int_eq(discipline_update(&d, t, off, 20e-6, &cmd),
+		    0);
+		sim_apply(&c, &d, &cmd);
+		if (i == 2)
+			ck_assert_int_eq(discipline_freq_known(&d), 1);
+		if (i > 2 && lost == -1 && !discipline_freq_known(&d))
+			lost = i;
+		if (lost != -1 && again == -1 && discipline_freq_known(&d))
+			again = i;
+	}
+	ck_assert_msg(lost > 100 && lost < 105, "lost at %d", lost);
+	/* The fit starts again from the first point off it: 3 points. */
+	ck_assert_msg(again == lost + 1, "lost at %d, again at %d", lost,
+	    again);
+}
+END_TEST
+
 static Suite *
 discipline_suite(void)
 {
@@ -372,6 +423,7 @@ discipline_suite(void)
 	tcase_add_test(tc, no_control);
 	tcase_add_test(tc, closed_loop);
 	tcase_add_test(tc, frequency_change);
+	tcase_add_test(tc, freq_known);
 	suite_add_tcase(s, tc);
 	return s;
 }
