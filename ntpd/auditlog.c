@@ -4,6 +4,7 @@
  * it and the syslog copy.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <syslog.h>
@@ -13,7 +14,7 @@
 
 static struct audit	 trail;
 static int		 trail_ready;
-static char		 trail_path[AUDIT_MSG_MAX];
+static char		 trail_path[PATH_MAX];
 
 int
 auditlog_open(const char *path)
@@ -42,12 +43,6 @@ auditlog_close(void)
 		audit_close(&trail);
 	trail_ready = 0;
 	trail_path[0] = '\0';
-}
-
-const char *
-auditlog_path(void)
-{
-	return trail_path;
 }
 
 void

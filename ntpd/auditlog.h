@@ -12,8 +12,6 @@
 /* Open path ("" or NULL: syslog only).  0, or -1 (logged; syslog only). */
 int	auditlog_open(const char *path);
 void	auditlog_close(void);
-/* The file in use, "" when none. */
-const char *auditlog_path(void);
 
 /*
  * Record an event.  fields holds keys and values in pairs, ended by NULL:

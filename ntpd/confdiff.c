@@ -140,8 +140,9 @@ diff_clock(struct conf_diff *d, const struct clock_cfg *o,
 	return diff_setting(d, AUDIT_EV_TOLERANCE, NULL, a, b);
 }
 
-void
-confdiff_source_text(const struct source_cfg *s, char *buf, size_t len)
+/* A source as it would be written, non-default options only. */
+static void
+source_text(const struct source_cfg *s, char *buf, size_t len)
 {
 	char	 opts[128] = "";
 	char	 num[32];
@@ -189,7 +190,7 @@ diff_sources(struct conf_diff *d, const struct ntpd_conf *o,
 	TAILQ_FOREACH(s, &o->sources, entry) {
 		if (source_listed(s, n))
 			continue;
-		confdiff_source_text(s, buf, sizeof(buf));
+		source_text(s, buf, sizeof(buf));
 		if (diff_add(d, CHANGE_REMOVE, AUDIT_EV_SOURCE_DEL, NULL, buf,
 		    "") == -1)
 			return -1;
@@ -197,26 +198,12 @@ diff_sources(struct conf_diff *d, const struct ntpd_conf *o,
 	TAILQ_FOREACH(s, &n->sources, entry) {
 		if (source_listed(s, o))
 			continue;
-		confdiff_source_text(s, buf, sizeof(buf));
+		source_text(s, buf, sizeof(buf));
 		if (diff_add(d, CHANGE_ADD, AUDIT_EV_SOURCE_ADD, NULL, "",
 		    buf) == -1)
 			return -1;
 	}
 	return 0;
-}
-
-int
-confdiff_sources_equal(const struct ntpd_conf *a, const struct ntpd_conf *b)
-{
-	const struct source_cfg	*s, *t;
-
-	t = TAILQ_FIRST(&b->sources);
-	TAILQ_FOREACH(s, &a->sources, entry) {
-		if (t == NULL || !config_source_equal(s, t))
-			return 0;
-		t = TAILQ_NEXT(t, entry);
-	}
-	return t == NULL;
 }
 
 static void

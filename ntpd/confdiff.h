@@ -57,11 +57,5 @@ int	confdiff_listeners_equal(const struct netns_cfg *,
    the global ones) the same in both configurations? */
 int	confdiff_serve_equal(const struct ntpd_conf *, const struct netns_cfg *,
 	    const struct ntpd_conf *, const struct netns_cfg *);
-/* Is the source list the same, entry for entry? */
-int	confdiff_sources_equal(const struct ntpd_conf *,
-	    const struct ntpd_conf *);
-
-/* A source as it would be written, non-default options only. */
-void	confdiff_source_text(const struct source_cfg *, char *, size_t);
 
 #endif /* NTPD_CONFDIFF_H */

@@ -1819,16 +1819,10 @@ config_count_netns(const struct ntpd_conf *conf)
 }
 
 int
-config_source_same(const struct source_cfg *a, const struct source_cfg *b)
-{
-	return a->kind == b->kind && a->port == b->port &&
-	    same_host(a->host, b->host);
-}
-
-int
 config_source_equal(const struct source_cfg *a, const struct source_cfg *b)
 {
-	return config_source_same(a, b) && a->minpoll == b->minpoll &&
+	return a->kind == b->kind && a->port == b->port &&
+	    same_host(a->host, b->host) && a->minpoll == b->minpoll &&
 	    a->maxpoll == b->maxpoll && a->iburst == b->iburst &&
 	    a->prefer == b->prefer && a->noselect == b->noselect;
 }

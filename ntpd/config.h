@@ -165,11 +165,9 @@ void			 config_free(struct ntpd_conf *);
 struct netns_cfg	*config_find_netns(const struct ntpd_conf *,
 			    const char *name);
 /*
- * The same source: kind, host (as same_host compares) and port.  Equal:
- * the same, with the same options too, so a reload keeps it as it is.
+ * The same source (kind, host as same_host compares, port) with the same
+ * options: a reload keeps it as it is.
  */
-int			 config_source_same(const struct source_cfg *,
-			    const struct source_cfg *);
 int			 config_source_equal(const struct source_cfg *,
 			    const struct source_cfg *);
 /* Human name of a namespace: "default" for "". */
