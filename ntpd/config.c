@@ -169,6 +169,8 @@ static void	parse_local(struct parser *, const struct line *);
 static void	parse_makestep(struct parser *, const struct line *);
 static void	parse_tolerance(struct parser *, const struct line *);
 static void	parse_minsources(struct parser *, const struct line *);
+static int	parse_path(struct parser *, const struct line *,
+		    const char *, const char *, char *, size_t, int *, int);
 static int	parse_file_setting(struct parser *, const struct line *,
 		    const char *, char *, size_t, int *);
 static void	parse_driftfile(struct parser *, const struct line *);
@@ -700,29 +702,16 @@ absolute_path(struct parser *p, const struct line *l, const char *what,
 static void
 parse_socket(struct parser *p, const struct line *l)
 {
-	const char	*s;
-
-	if ((s = one_arg(p, l, "a path")) == NULL)
-		return;
-	if (already_set(p, l, p->socket_line))
-		return;
-	if (absolute_path(p, l, "socket path", s, p->conf->socket_path,
-	    sizeof(p->conf->socket_path)) == 0)
-		p->socket_line = l->lineno;
+	(void)parse_path(p, l, "a path", "socket path", p->conf->socket_path,
+	    sizeof(p->conf->socket_path), &p->socket_line, 0);
 }
 
 static void
 parse_chroot(struct parser *p, const struct line *l)
 {
-	const char	*s;
-
-	if ((s = one_arg(p, l, "a directory")) == NULL)
-		return;
-	if (already_set(p, l, p->chroot_line))
-		return;
-	if (absolute_path(p, l, "chroot directory", s, p->conf->chroot_dir,
-	    sizeof(p->conf->chroot_dir)) == 0)
-		p->chroot_line = l->lineno;
+	(void)parse_path(p, l, "a directory", "chroot directory",
+	    p->conf->chroot_dir, sizeof(p->conf->chroot_dir), &p->chroot_line,
+	    0);
 }
 
 /* A flag option given twice is an error too: one of them was a typo. */
@@ -1565,25 +1554,34 @@ parse_minsources(struct parser *p, const struct line *l)
 
 /* driftfile PATH | none */
 /*
- * A file the daemon uses: an absolute path, or "none" for no such file
- * (dst left empty).  Returns 0 when it was set.
+ * A statement of one absolute path, given once; want says what the
+ * argument is.  With none_ok, "none" leaves dst empty: no such file.
+ * Returns 0 when it was set.
  */
 static int
-parse_file_setting(struct parser *p, const struct line *l, const char *what,
-    char *dst, size_t len, int *set_line)
+parse_path(struct parser *p, const struct line *l, const char *want,
+    const char *what, char *dst, size_t len, int *set_line, int none_ok)
 {
 	const char	*s;
 
-	if ((s = one_arg(p, l, "a path or \"none\"")) == NULL)
+	if ((s = one_arg(p, l, want)) == NULL)
 		return -1;
 	if (already_set(p, l, *set_line))
 		return -1;
-	if (strcmp(s, "none") == 0)
+	if (none_ok && strcmp(s, "none") == 0)
 		dst[0] = '\0';
 	else if (absolute_path(p, l, what, s, dst, len) == -1)
 		return -1;
 	*set_line = l->lineno;
 	return 0;
+}
+
+static int
+parse_file_setting(struct parser *p, const struct line *l, const char *what,
+    char *dst, size_t len, int *set_line)
+{
+	return parse_path(p, l, "a path or \"none\"", what, dst, len,
+	    set_line, 1);
 }
 
 static void
