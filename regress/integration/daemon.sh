@@ -37,14 +37,21 @@ diagnose() {
 
 # Generous: a loaded machine may take a while, and success ends the wait.
 # The socket is made before the command returns, so its absence means
-# the daemon has already stopped.
+# the daemon has already stopped.  The engine answers as soon as it is
+# up, before the parent has told it of every process: wait for the
+# parent's line, not only for an answer.
+parent_pid() {
+	sed -n 's/^  parent *\([0-9]*\) .*/\1/p' "$TMP/status"
+}
 i=0
-while ! "$NTPCTL" -S "$sock" -s status >"$TMP/status" 2>/dev/null; do
+: >"$TMP/status"
+while ! "$NTPCTL" -S "$sock" -s status >"$TMP/status" 2>/dev/null ||
+    [ -z "$(parent_pid)" ]; do
 	i=$((i + 1))
 	[ $i -gt 400 ] || [ ! -e "$sock" ] && break
 	sleep 0.05
 done
-pid=$(sed -n 's/^  parent *\([0-9]*\) .*/\1/p' "$TMP/status")
+pid=$(parent_pid)
 if [ -z "$pid" ]; then
 	fail "the daemon answers on its control socket"
 	diagnose
