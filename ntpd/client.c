@@ -30,6 +30,7 @@
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -411,8 +412,16 @@ client_send(struct source *s, uint64_t now)
 	int		 on = 1, lost = 0;
 
 	client_close(s);
-	s->fd = socket(s->addr.ss_family,
-	    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/*
+	 * The flags set apart rather than in the type: clock simulators
+	 * (ntpd -S under clknetsim) know only a plain SOCK_DGRAM.
+	 */
+	s->fd = socket(s->addr.ss_family, SOCK_DGRAM, 0);
+	if (s->fd != -1 && (fcntl(s->fd, F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(s->fd, F_SETFL, O_NONBLOCK) == -1)) {
+		close(s->fd);
+		s->fd = -1;
+	}
 	if (s->fd == -1) {
 		log_warn("source %s: socket", source_label(s, label,
 		    sizeof(label)));
