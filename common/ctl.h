@@ -111,6 +111,7 @@ enum ctl_select_status {
 	CTL_SEL_NO_SOURCES,	/* none usable */
 	CTL_SEL_NO_MAJORITY,
 	CTL_SEL_TOO_FEW,
+	CTL_SEL_WAITING,	/* for sources still measuring */
 };
 
 struct ctl_system {

@@ -162,6 +162,8 @@ select_key(uint32_t st)
 		return "no_majority";
 	case CTL_SEL_TOO_FEW:
 		return "too_few";
+	case CTL_SEL_WAITING:
+		return "waiting";
 	}
 	return "unknown";
 }
@@ -178,6 +180,8 @@ select_text(uint32_t st)
 		return "no majority: the sources disagree";
 	case CTL_SEL_TOO_FEW:
 		return "too few sources agree";
+	case CTL_SEL_WAITING:
+		return "waiting for a majority: sources still measuring";
 	default:
 		return "no source has been heard from yet";
 	}

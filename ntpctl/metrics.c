@@ -135,6 +135,7 @@ metrics_clock(FILE *f, const struct ctl_system *s)
 {
 	static const char *const sel[] = {
 		"none", "ok", "no_sources", "no_majority", "too_few",
+		"waiting",
 	};
 	struct label	 l;
 	size_t		 i;

@@ -44,6 +44,7 @@
 #include "dns.h"
 #include "exchange.h"
 #include "filter.h"
+#include "interval.h"
 #include "log.h"
 #include "ntp.h"
 #include "ntpd.h"
@@ -54,8 +55,8 @@
 #define REPLY_TIMEOUT_NS	2000000000ULL	/* then the poll is a miss */
 #define IBURST_COUNT		4		/* quick exchanges at start */
 #define IBURST_SPACING_NS	2000000000ULL
-#define POLL_UP_AFTER		8	/* good polls in a row before longer */
-#define KOD_RATE_POLL_STEP	2	/* log2 s added by a RATE kiss */
+#define IBURST_ENOUGH		3		/* samples for a first update */
+#define START_SPREAD_MS		250		/* first requests spread over */
 #define FIRST_UPDATE_WAIT_NS	30000000000ULL	/* for bursts, at most */
 #define FIRST_MAJORITY_POLLS	8	/* minpolls to wait for a majority */
 #define POOL_MAX_MEMBERS	4	/* sources of one servers/pool name */
@@ -95,9 +96,8 @@ struct source {
 	struct ntp_ts		 t1;		/* send time of the request */
 	uint64_t		 sent_ns;
 	uint64_t		 next_ns;	/* next exchange */
-	int			 poll;		/* log2 s */
+	struct interval		 iv;		/* the poll interval */
 	int			 burst;		/* quick exchanges left */
-	int			 good;		/* good polls in a row */
 	int			 stopped;	/* DENY: never ask again */
 	int			 drop;		/* pool: to be dropped */
 	unsigned int		 polls;		/* since the address was set */
@@ -189,12 +189,13 @@ source_init(struct source *s, size_t nm, uint64_t now)
 	s->nm = nm;
 	s->cfg = names[nm].cfg;
 	s->fd = -1;
-	s->poll = s->cfg->minpoll;
+	interval_init(&s->iv, s->cfg->minpoll);
 	s->burst = s->cfg->iburst ? IBURST_COUNT : 0;
 	filter_init(&s->filter, precision_s);
 	s->verdict.state = SELECT_UNUSABLE;
 	s->verdict.why = SELECT_WHY_UNREACH;
-	s->next_ns = now + (uint64_t)arc4random_uniform(1000) * 1000000ULL;
+	s->next_ns = now + (uint64_t)arc4random_uniform(START_SPREAD_MS) *
+	    1000000ULL;
 }
 
 /* Give a source an address, with the configured port. */
@@ -394,7 +395,7 @@ client_schedule(struct source *s, uint64_t now)
 		s->next_ns = now + IBURST_SPACING_NS;
 		return;
 	}
-	interval = poll_ns(s->poll);
+	interval = poll_ns(s->iv.poll);
 	s->next_ns = now + interval - jitter_ns(interval);
 }
 
@@ -537,20 +538,26 @@ client_first_offset(const struct select_source *in)
 
 /*
  * The first update, which may step the clock, waits until every source
- * has had its quick start exchanges, so that all of them have a say
- * (two sources are no majority against a liar); for 30 s at most.
+ * in its quick start exchanges has IBURST_ENOUGH samples, so that all
+ * of them have a say (two sources are no majority against a liar); for
+ * 30 s at most.
  */
 static int
 client_bursting(uint64_t now)
 {
-	size_t	 i;
+	struct filter_est	 est;
+	size_t			 i;
 
 	if (now - started_ns >= FIRST_UPDATE_WAIT_NS)
 		return 0;
-	for (i = 0; i < nsources; i++)
-		if (sources[i].resolved && !sources[i].stopped &&
-		    sources[i].burst > 0)
+	for (i = 0; i < nsources; i++) {
+		if (!sources[i].resolved || sources[i].stopped ||
+		    sources[i].burst == 0)
+			continue;
+		if (filter_estimate(&sources[i].filter, now, &est) == -1 ||
+		    est.nsamples < IBURST_ENOUGH)
 			return 1;
+	}
 	return 0;
 }
 
@@ -558,30 +565,25 @@ client_bursting(uint64_t now)
  * Without iburst each source becomes usable at its fourth sample, the
  * sources some seconds apart: the first update, which may step the
  * clock, would rest on whichever came first, a liar as well as another.
- * So it also waits until the sources that agree are a majority of those
- * that may have a say soon: the usable ones, and those only too far yet
- * because their filters hold few samples.  Sources silent, refusing us,
- * noselect or unsynchronised are not waited for, nor is anything after
- * FIRST_MAJORITY_POLLS of the longest minpoll: then what there is will
- * do.
+ * So until then a source that answers, but is too far yet because its
+ * filter holds few samples, is pending (SELECT_F_PENDING): selection
+ * waits until the sources that agree are a majority of the usable and
+ * the pending ones.  Not after FIRST_MAJORITY_POLLS of the longest
+ * minpoll: then what there is will do.
  */
 static int
-client_outvoted(uint64_t now)
+client_wait_majority(uint64_t now)
 {
-	size_t	 i, voters = 0;
+	size_t	 i;
 	int	 minpoll = POLL_MIN;
 
-	for (i = 0; i < nsources; i++) {
-		if (!sources[i].resolved || sources[i].stopped)
-			continue;
-		if (sources[i].cfg->minpoll > minpoll)
-			minpoll = sources[i].cfg->minpoll;
-		if ((sources[i].verdict.why & ~SELECT_WHY_DISTANCE) == 0)
-			voters++;
-	}
-	if (now - started_ns >= FIRST_MAJORITY_POLLS * poll_ns(minpoll))
+	if (sync_updated())
 		return 0;
-	return sys.result.ntruechimers * 2 <= voters;
+	for (i = 0; i < nsources; i++)
+		if (sources[i].resolved && !sources[i].stopped &&
+		    sources[i].cfg->minpoll > minpoll)
+			minpoll = sources[i].cfg->minpoll;
+	return now - started_ns < FIRST_MAJORITY_POLLS * poll_ns(minpoll);
 }
 
 /* The outcome, to the clock. */
@@ -638,10 +640,11 @@ client_select(uint64_t now)
 	double			 tolerance;
 	char			 label[SOURCE_NAME_MAX + ADDR_STRLEN + 4];
 	size_t			 i;
-	int			 refused;
+	int			 refused, wait;
 
 	client_catch_up(now);
 	tolerance = sync_tolerance();
+	wait = client_wait_majority(now);
 	for (i = 0; i < nsources; i++) {
 		memset(&in[i], 0, sizeof(in[i]));
 		in[i].reach = filter_reach(&sources[i].filter);
@@ -671,6 +674,9 @@ client_select(uint64_t now)
 			in[i].flags |= SELECT_F_NOSELECT;
 		if (sys.have_result && sys.result.syspeer == i)
 			in[i].flags |= SELECT_F_SYSPEER;
+		if (wait && in[i].reach != 0 && sources[i].resolved &&
+		    !sources[i].stopped)
+			in[i].flags |= SELECT_F_PENDING;
 	}
 	if (select_run(&sel_conf, in, nsources, v, &sys.result) == -1) {
 		log_warn("selection");
@@ -680,13 +686,9 @@ client_select(uint64_t now)
 		sources[i].verdict = v[i];
 	sys.have_result = sys.result.status == SELECT_OK;
 	sys.updated_ns = now;
-	/*
-	 * Until the first update, any outcome will do once the bursts are
-	 * over and the sources that agree are a majority.
-	 */
+	/* Until the first update, an outcome waits for the bursts. */
 	if (sys.have_result && (fresh || !sync_updated())) {
-		if (sync_updated() || (!client_bursting(now) &&
-		    !client_outvoted(now)))
+		if (sync_updated() || !client_bursting(now))
 			client_update_clock(in, now);
 	}
 	else if (fresh)
@@ -716,9 +718,7 @@ static void
 client_miss(struct source *s, uint64_t now)
 {
 	filter_miss(&s->filter);
-	s->good = 0;
-	if (s->poll > s->cfg->minpoll)
-		s->poll--;
+	interval_miss(&s->iv, s->cfg->minpoll);
 	if (++s->polls >= UNREACH_POLLS && filter_reach(&s->filter) == 0)
 		client_lost(s, now);
 }
@@ -737,12 +737,33 @@ client_stats_sample(const struct source *s, const struct filter_sample *fs,
 	    fs->disp, jitter, fs->stratum);
 }
 
+/*
+ * The estimate moved to a newer sample: by how much, against the noise,
+ * sets the poll interval (interval.h).  The first estimate has nothing
+ * to be compared with.
+ */
+static void
+client_interval(struct source *s, const struct filter_est *before,
+    uint64_t now)
+{
+	struct filter_est	 after;
+
+	if (before == NULL || filter_estimate(&s->filter, now, &after) == -1) {
+		interval_kept(&s->iv, s->cfg->maxpoll);
+		return;
+	}
+	interval_sample(&s->iv, s->cfg->minpoll, s->cfg->maxpoll,
+	    after.offset - before->offset, after.noise);
+}
+
 static void
 client_sample(struct source *s, const struct exchange_sample *es,
     uint64_t now)
 {
 	struct filter_sample	 fs;
+	struct filter_est	 before;
 	enum filter_verdict	 verdict;
+	int			 had;
 
 	memset(&fs, 0, sizeof(fs));
 	fs.offset = es->offset;
@@ -758,23 +779,25 @@ client_sample(struct source *s, const struct exchange_sample *es,
 	client_catch_up(now);
 	/* Until the frequency is known the clock drifts: see filter.c. */
 	filter_set_drift(&s->filter, sync_drift());
+	had = filter_estimate(&s->filter, now, &before) == 0;
 	verdict = filter_add(&s->filter, &fs);
 	switch (verdict) {
 	case FILTER_UPDATED:
 	case FILTER_STEP:
 		fresh = 1;
+		client_interval(s, had ? &before : NULL, now);
+		break;
+	case FILTER_STORED:
+		interval_kept(&s->iv, s->cfg->maxpoll);
 		break;
 	default:
+		interval_held(&s->iv);
 		break;
 	}
 	if (verdict != FILTER_INVALID && verdict != FILTER_UNSYNC)
 		client_stats_sample(s, &fs, now);
 	s->samples++;
 	s->polls++;
-	if (++s->good >= POLL_UP_AFTER && s->poll < s->cfg->maxpoll) {
-		s->poll++;
-		s->good = 0;
-	}
 }
 
 static void
@@ -848,14 +871,13 @@ client_receive(struct source *s, uint64_t now)
 		client_close(s);
 		s->kod++;
 		s->burst = 0;
-		s->poll += KOD_RATE_POLL_STEP;
-		if (s->poll > POLL_MAX)
-			s->poll = POLL_MAX;
+		/* No sample, but the source is there: not a miss. */
+		filter_miss(&s->filter);
+		interval_slow_down(&s->iv, POLL_MAX);
 		client_schedule(s, now);
 		log_info("source %s asks us to slow down: polling every "
 		    "%llu s", source_label(s, label, sizeof(label)),
-		    1ULL << s->poll);
-		client_miss(s, now);
+		    1ULL << s->iv.poll);
 		break;
 	case EXCHANGE_BAD_ORIGIN:
 	case EXCHANGE_BAD_LENGTH:
@@ -1340,6 +1362,8 @@ ctl_select_status(void)
 		return CTL_SEL_NO_MAJORITY;
 	case SELECT_TOO_FEW:
 		return CTL_SEL_TOO_FEW;
+	case SELECT_WAITING:
+		return CTL_SEL_WAITING;
 	}
 	return CTL_SEL_NONE;
 }
@@ -1376,7 +1400,7 @@ client_show_peers(struct imsgbuf *out, uint64_t now)
 		cp.state = s->refused ? CTL_PEER_REFUSED :
 		    ctl_state(s->verdict.state);
 		cp.why = s->verdict.why;
-		cp.poll = s->poll;
+		cp.poll = s->iv.poll;
 		cp.reach = filter_reach(&s->filter);
 		if (filter_estimate(&s->filter, now, &est) == 0) {
 			cp.have_sample = 1;

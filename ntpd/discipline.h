@@ -29,7 +29,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DISC_HISTORY		16	/* updates in the frequency fit */
+/*
+ * Updates in the frequency fit.  More average more noise away, fewer
+ * follow a wandering frequency sooner: in make bench-sim, 16 gave 2.9 us
+ * RMS at a fixed poll of 16 s and 7 us on the adaptive poll, 24 gives
+ * 2.6 and 11 us, 32 gives 2.6 and 15 us.
+ */
+#define DISC_HISTORY		24
 #define DISC_MAX_FREQ		500.0	/* ppm, the kernel's bound */
 #define DISC_SLEW_RATE		500e-6	/* s/s, the kernel's adjtime rate */
 #define DISC_SYNC_MAX_OFFSET	0.128	/* s: further is not "synchronised" */

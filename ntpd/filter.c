@@ -18,7 +18,7 @@
  * the rank, at the default poll of 64 s a sample must have had about 1 ms
  * less delay for each poll it is older to beat a newer one: on a LAN the
  * newest is news nearly every time, and the averaging is left to the
- * discipline, which fits a line through its last 16 updates; on a WAN the
+ * discipline, which fits a line through its last 24 updates; on a WAN the
  * worst of the queueing is still removed.  AGING is half of PHI: a clock
  * may drift at PHI when nobody disciplines it, far less when somebody
  * does, and regress/sim gives the same figures from 1 to 15 ppm.
@@ -29,9 +29,14 @@
  *
  * Dispersion.  Each sample's dispersion grows at PHI from the time it was
  * taken; the filter's is the sum of the stages' (sorted by rank, invalid
- * ones last at MAXDISP) weighted 1/2, 1/4, ... 1/256.  With few samples
- * the empty stages dominate: it takes four samples to bring the root
- * distance under a second, as RFC 5905 intends.  Jitter is the RMS of the
+ * ones last) weighted 1/2, 1/4, ... 1/256, a missed poll's dummy at
+ * MAXDISP.  So is a stage never filled while fewer than FILTER_GATE_MIN
+ * samples are in (one or two samples say nothing of their jitter), but
+ * not after: RFC 5905 counts every empty stage at MAXDISP, which takes
+ * four samples to bring the root distance under 1.5 s and leaves nearly
+ * a second of it after a burst of four, served to our clients while
+ * they are what the clock rests on.  Three samples, two seconds apart in
+ * a burst, are what chrony waits for too.  Jitter is the RMS of the
  * other samples' offsets about the chosen one, never below precision.
  *
  * Spikes.  A "popcorn spike" is a sample whose offset is far from the
@@ -160,16 +165,23 @@ static int
 estimate(const struct filter *f, uint64_t now_ns, struct filter_est *est)
 {
 	struct filter_stage	s[FILTER_NSTAGES];
-	unsigned int		n, i;
-	double			disp, sum, w, d;
+	unsigned int		n, i, missed;
+	double			disp, sum, w, d, dmin;
 
 	if ((n = sorted(f, now_ns, s)) == 0)
 		return -1;
+	for (i = missed = 0; i < FILTER_NSTAGES; i++)
+		if (f->stage[i].missed)
+			missed++;
 
 	disp = 0;
 	w = 0.5;
-	for (i = 0; i < FILTER_NSTAGES; i++, w /= 2)
-		disp += w * (i < n ? s[i].disp : FILTER_MAXDISP);
+	for (i = 0; i < FILTER_NSTAGES; i++, w /= 2) {
+		if (i < n)
+			disp += w * s[i].disp;
+		else if (i < n + missed || n < FILTER_GATE_MIN)
+			disp += w * FILTER_MAXDISP;
+	}
 
 	sum = 0;
 	for (i = 1; i < n; i++) {
@@ -179,6 +191,20 @@ estimate(const struct filter *f, uint64_t now_ns, struct filter_est *est)
 	est->jitter = n > 1 ? sqrt(sum / (n - 1)) : 0;
 	if (est->jitter < f->precision)
 		est->jitter = f->precision;
+
+	/* The delays above the least, which no clock's wander makes. */
+	dmin = s[0].delay;
+	for (i = 1; i < n; i++)
+		if (s[i].delay < dmin)
+			dmin = s[i].delay;
+	sum = 0;
+	for (i = 0; i < n; i++) {
+		d = s[i].delay - dmin;
+		sum += d * d;
+	}
+	est->noise = sqrt(sum / n) / 2;
+	if (est->noise < f->precision)
+		est->noise = f->precision;
 
 	est->offset = s[0].offset;
 	est->delay = s[0].delay;
@@ -259,8 +285,7 @@ take_held(struct filter *f, unsigned int n)
 {
 	unsigned int	i;
 
-	for (i = 0; i < FILTER_NSTAGES; i++)
-		f->stage[i].valid = 0;
+	memset(f->stage, 0, sizeof(f->stage));
 	for (i = f->nheld - n; i < f->nheld; i++)
 		push(f, &f->held[i]);
 	f->nheld = 0;
@@ -338,6 +363,7 @@ filter_miss(struct filter *f)
 	if ((f->reach & 0x7) != 0)
 		return;
 	memset(&dummy, 0, sizeof(dummy));
+	dummy.missed = 1;
 	push(f, &dummy);
 }
 

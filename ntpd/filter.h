@@ -57,6 +57,9 @@ struct filter_est {
 	double		delay;		/* its delay */
 	double		disp;		/* filter dispersion, grown to now */
 	double		jitter;		/* RMS offset difference, >= prec. */
+	double		noise;		/* the network's part of a sample's
+					   offset error: RMS of the delays
+					   above the least, halved, >= prec. */
 	double		rootdelay;	/* the server's, latest reply */
 	double		rootdisp;	/* the server's, latest reply */
 	double		rootdist;	/* delay/2 + disp + rootdelay/2 +
@@ -74,6 +77,7 @@ struct filter_stage {
 	double		disp;
 	uint64_t	t_ns;
 	int		valid;		/* 0: empty, or a missed-poll dummy */
+	int		missed;		/* the dummy of a missed poll */
 };
 
 struct filter {

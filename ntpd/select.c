@@ -233,7 +233,7 @@ select_run(const struct select_conf *conf, const struct select_source *src,
 	struct cand	 c[SELECT_MAX_SOURCES], *peer;
 	struct edge	 e[3 * SELECT_MAX_SOURCES];
 	double		 low, high, y, z, w, d;
-	size_t		 i, j, nc, ne, k;
+	size_t		 i, j, nc, ne, k, npending;
 	unsigned int	 why;
 
 	if (conf == NULL || res == NULL || !conf_ok(conf) ||
@@ -243,11 +243,14 @@ select_run(const struct select_conf *conf, const struct select_source *src,
 	}
 	memset(res, 0, sizeof(*res));
 
-	nc = 0;
+	nc = npending = 0;
 	for (i = 0; i < n; i++) {
 		why = fitness(conf, &src[i]);
 		v[i].state = why ? SELECT_UNUSABLE : SELECT_FALSETICKER;
 		v[i].why = why;
+		if (why == SELECT_WHY_DISTANCE &&
+		    src[i].flags & SELECT_F_PENDING)
+			npending++;
 		if (why)
 			continue;
 		c[nc].idx = i;
@@ -293,6 +296,10 @@ select_run(const struct select_conf *conf, const struct select_source *src,
 		}
 	nc = j;
 	res->ntruechimers = (unsigned int)nc;
+	if (nc * 2 <= res->nusable + npending) {
+		res->status = SELECT_WAITING;
+		return 0;
+	}
 	if (nc < conf->min_sources) {
 		res->status = SELECT_TOO_FEW;
 		return 0;

@@ -33,6 +33,7 @@ struct select_conf {
 #define SELECT_F_PREFER		0x01	/* system peer whenever it survives */
 #define SELECT_F_NOSELECT	0x02	/* shown, never used */
 #define SELECT_F_SYSPEER	0x04	/* the system peer of the last run */
+#define SELECT_F_PENDING	0x08	/* may have a say soon: see below */
 
 /* A source's filtered state, e.g. from filter_estimate(). */
 struct select_source {
@@ -70,6 +71,7 @@ enum select_status {
 	SELECT_NO_SOURCES,	/* nothing usable */
 	SELECT_NO_MAJORITY,	/* no interval agreed by a majority */
 	SELECT_TOO_FEW,		/* fewer agreeing sources than min_sources */
+	SELECT_WAITING,		/* no majority of the usable and pending */
 };
 
 struct select_result {
@@ -108,9 +110,15 @@ void	select_conf_init(struct select_conf *);
  * the survivors within combine_limit of the peer's distance, weighted by
  * 1 / rootdist.
  *
- * When fewer than min_sources are truechimers, nothing is combined or
- * chosen (SELECT_TOO_FEW; the truechimers are candidates).  With no
- * majority every usable source is a falseticker.
+ * A source unusable only for its distance but flagged SELECT_F_PENDING
+ * (its filter holds too few samples yet, say) has no interval, but may
+ * soon: it counts as a voter.  When the truechimers are not more than
+ * half of the usable and pending sources, nothing is combined or chosen
+ * (SELECT_WAITING; the truechimers are candidates): the first usable
+ * source is not taken for the majority's voice, a liar as well as
+ * another.  When fewer than min_sources are truechimers, likewise
+ * (SELECT_TOO_FEW).  With no majority of the usable, every usable source
+ * is a falseticker.
  */
 int	select_run(const struct select_conf *, const struct select_source *src,
 	    size_t n, struct select_verdict *v, struct select_result *res);

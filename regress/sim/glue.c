@@ -22,7 +22,8 @@
 #define REPLY_TIMEOUT_NS	2000000000ULL
 #define IBURST_COUNT		4
 #define IBURST_SPACING_NS	2000000000ULL
-#define POLL_UP_AFTER		8
+#define IBURST_ENOUGH		3
+#define START_SPREAD_MS		250
 #define FIRST_UPDATE_WAIT_NS	30000000000ULL
 #define FIRST_MAJORITY_POLLS	8
 
@@ -69,13 +70,13 @@ glue_init(struct glue *g, const struct sim_scenario *sc, uint64_t seed,
 	g->nsources = sc->nservers;
 	for (i = 0; i < g->nsources; i++) {
 		s = &g->src[i];
-		s->poll = sc->minpoll;
+		interval_init(&s->iv, sc->minpoll);
 		s->burst = sc->iburst ? IBURST_COUNT : 0;
 		filter_init(&s->filter, g->precision_s);
 		s->verdict.state = SELECT_UNUSABLE;
 		s->verdict.why = SELECT_WHY_UNREACH;
-		s->next_ns = now + (uint64_t)rng_below(&g->rng, 1000) *
-		    1000000ULL;
+		s->next_ns = now + (uint64_t)rng_below(&g->rng,
+		    START_SPREAD_MS) * 1000000ULL;
 	}
 	g->tolerance = sc->tolerance;
 	discipline_conf_init(&dc);
@@ -171,7 +172,7 @@ client_schedule(struct glue *g, struct glue_source *s, uint64_t now)
 		s->next_ns = now + IBURST_SPACING_NS;
 		return;
 	}
-	interval = poll_ns(s->poll);
+	interval = poll_ns(s->iv.poll);
 	s->next_ns = now + interval - jitter_ns(g, interval);
 }
 
@@ -250,29 +251,30 @@ client_first_offset(const struct glue *g, const struct select_source *in)
 static int
 client_bursting(const struct glue *g, uint64_t now)
 {
-	size_t	i;
+	struct filter_est	est;
+	size_t			i;
 
 	if (now - g->started_ns >= FIRST_UPDATE_WAIT_NS)
 		return 0;
-	for (i = 0; i < g->nsources; i++)
-		if (g->src[i].burst > 0)
+
+	for (i = 0; i < g->nsources; i++) {
+		if (g->src[i].burst == 0)
+			continue;
+		if (filter_estimate(&g->src[i].filter, now, &est) == -1 ||
+		    est.nsamples < IBURST_ENOUGH)
 			return 1;
+	}
 	return 0;
 }
 
-/* client.c: client_outvoted(); every source resolved, none stopped */
+/* client.c: client_wait_majority(); every source resolved, none stopped */
 static int
-client_outvoted(const struct glue *g, uint64_t now)
+client_wait_majority(const struct glue *g, uint64_t now)
 {
-	size_t	i, voters = 0;
-
-	for (i = 0; i < g->nsources; i++)
-		if ((g->src[i].verdict.why & ~SELECT_WHY_DISTANCE) == 0)
-			voters++;
-	if (now - g->started_ns >= FIRST_MAJORITY_POLLS *
-	    poll_ns(g->sc->minpoll))
+	if (sync_updated(g))
 		return 0;
-	return g->result.ntruechimers * 2 <= voters;
+	return now - g->started_ns < FIRST_MAJORITY_POLLS *
+	    poll_ns(g->sc->minpoll);
 }
 
 /* client.c: client_update_clock() */
@@ -295,7 +297,7 @@ client_update_clock(struct glue *g, const struct select_source *in,
 /* client.c: the inputs of client_select() for source i */
 static void
 client_select_input(struct glue *g, size_t i, double tolerance,
-    uint64_t now, struct select_source *in)
+    int wait, uint64_t now, struct select_source *in)
 {
 	struct glue_source	*s = &g->src[i];
 	struct filter_est	 est;
@@ -319,6 +321,8 @@ client_select_input(struct glue *g, size_t i, double tolerance,
 		in->flags |= SELECT_F_NOSELECT;
 	if (g->have_result && g->result.syspeer == i)
 		in->flags |= SELECT_F_SYSPEER;
+	if (wait && in->reach != 0)
+		in->flags |= SELECT_F_PENDING;
 }
 
 /* client.c: client_catch_up() */
@@ -342,11 +346,13 @@ client_select(struct glue *g, uint64_t now)
 	struct select_verdict	 v[SIM_MAX_SERVERS];
 	double			 tolerance;
 	size_t			 i;
+	int			 wait;
 
 	client_catch_up(g, now);
 	tolerance = sync_tolerance(g);
+	wait = client_wait_majority(g, now);
 	for (i = 0; i < g->nsources; i++)
-		client_select_input(g, i, tolerance, now, &in[i]);
+		client_select_input(g, i, tolerance, wait, now, &in[i]);
 	if (select_run(&g->sel_conf, in, g->nsources, v, &g->result) == -1)
 		return;
 	for (i = 0; i < g->nsources; i++)
@@ -355,8 +361,7 @@ client_select(struct glue *g, uint64_t now)
 		g->ops.selected(g->ops.arg, v, g->nsources, &g->result);
 	g->have_result = g->result.status == SELECT_OK;
 	if (g->have_result && (g->fresh || !sync_updated(g))) {
-		if (sync_updated(g) || (!client_bursting(g, now) &&
-		    !client_outvoted(g, now)))
+		if (sync_updated(g) || !client_bursting(g, now))
 			client_update_clock(g, in, now);
 	} else if (g->fresh)
 		client_refuse(g);
@@ -368,9 +373,22 @@ static void
 client_miss(struct glue *g, struct glue_source *s)
 {
 	filter_miss(&s->filter);
-	s->good = 0;
-	if (s->poll > g->sc->minpoll)
-		s->poll--;
+	interval_miss(&s->iv, g->sc->minpoll);
+}
+
+/* client.c: client_interval() */
+static void
+client_interval(struct glue *g, struct glue_source *s,
+    const struct filter_est *before, uint64_t now)
+{
+	struct filter_est	after;
+
+	if (before == NULL || filter_estimate(&s->filter, now, &after) == -1) {
+		interval_kept(&s->iv, g->sc->maxpoll);
+		return;
+	}
+	interval_sample(&s->iv, g->sc->minpoll, g->sc->maxpoll,
+	    after.offset - before->offset, after.noise);
 }
 
 /* client.c: client_sample() */
@@ -379,6 +397,8 @@ client_sample(struct glue *g, struct glue_source *s,
     const struct exchange_sample *es, uint64_t now)
 {
 	struct filter_sample	fs;
+	struct filter_est	before;
+	int			had;
 
 	memset(&fs, 0, sizeof(fs));
 	fs.offset = es->offset;
@@ -392,17 +412,19 @@ client_sample(struct glue *g, struct glue_source *s,
 	fs.leap = es->leap;
 	client_catch_up(g, now);
 	filter_set_drift(&s->filter, sync_drift(g));
+	had = filter_estimate(&s->filter, now, &before) == 0;
 	switch (filter_add(&s->filter, &fs)) {
 	case FILTER_UPDATED:
 	case FILTER_STEP:
 		g->fresh = 1;
+		client_interval(g, s, had ? &before : NULL, now);
+		break;
+	case FILTER_STORED:
+		interval_kept(&s->iv, g->sc->maxpoll);
 		break;
 	default:
+		interval_held(&s->iv);
 		break;
-	}
-	if (++s->good >= POLL_UP_AFTER && s->poll < g->sc->maxpoll) {
-		s->poll++;
-		s->good = 0;
 	}
 }
 

@@ -15,6 +15,7 @@
 #include "discipline.h"
 #include "exchange.h"
 #include "filter.h"
+#include "interval.h"
 #include "ntp.h"
 #include "ntpd.h"
 #include "rng.h"
@@ -47,9 +48,8 @@ struct glue_source {
 	struct ntp_ts		 t1;
 	uint64_t		 sent_ns;
 	uint64_t		 next_ns;
-	int			 poll;
+	struct interval		 iv;
 	int			 burst;
-	int			 good;
 	struct select_verdict	 verdict;
 	int			 refused;
 	uint64_t		 sent;

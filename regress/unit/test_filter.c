@@ -296,14 +296,25 @@ START_TEST(dispersion)
 	e = est(&f, now + 10000000 * SEC);
 	ck_assert(close_to(e.disp, 16 * (1 - 1.0 / 256)));
 
-	/* Root distance under 1.5 s takes four samples. */
+	/*
+	 * Root distance under 1.5 s takes three samples: until then the
+	 * stages never filled count at MAXDISP, from then on not.
+	 */
 	filter_init(&f, PREC);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 3; i++) {
 		add(&f, 0, 1 * MS, T0 + (uint64_t)i * 2 * SEC);
 		e = est(&f, T0 + (uint64_t)i * 2 * SEC);
-		ck_assert_msg((e.rootdist < 1.5) == (i == 3),
+		ck_assert_msg((e.rootdist < 1.5) == (i == 2),
 		    "%d samples: %g", i + 1, e.rootdist);
 	}
+	ck_assert_msg(e.disp < 10 * MS, "3 samples: disp %g", e.disp);
+	/* A missed poll's stage counts, though: half of 16 s at stage 4. */
+	filter_miss(&f);
+	filter_miss(&f);
+	filter_miss(&f);
+	e = est(&f, T0 + 4 * SEC);
+	ck_assert_msg(e.disp > 16.0 / 16 && e.disp < 16.0 / 16 + 10 * MS,
+	    "3 samples, a miss: disp %g", e.disp);
 }
 END_TEST
 
@@ -866,6 +877,7 @@ struct mstage {
 	int		valid;
 	double		off, dly, disp;
 	uint64_t	t;
+	int		missed;
 };
 
 struct model {
@@ -907,11 +919,13 @@ model_push(struct model *m, struct mstage s)
 static int
 model_est(const struct model *m, uint64_t now, struct filter_est *e)
 {
-	double		d[8], disp = 0, w = 0.5, sum = 0, x;
-	int		taken[8], i, j, best, n = 0, first = -1;
+	double		d[8], disp = 0, w = 0.5, sum = 0, x, dmin = 0;
+	int		taken[8], i, j, best, n = 0, first = -1, missed = 0;
 
 	for (i = 0; i < 8; i++) {
 		taken[i] = 0;
+		if (m->st[i].missed)
+			missed++;
 		if (!m->st[i].valid)
 			continue;
 		d[i] = m->st[i].disp + FILTER_PHI * model_age(now, m->st[i].t);
@@ -930,7 +944,10 @@ model_est(const struct model *m, uint64_t now, struct filter_est *e)
 			    model_rank(&m->st[best], now)))
 				best = i;
 		if (best == -1) {
-			disp += w * 16;
+			/* Missed polls count; stages never filled only
+			   while fewer than three samples are in. */
+			if (j < n + missed || n < 3)
+				disp += w * 16;
 			continue;
 		}
 		taken[best] = 1;
@@ -949,6 +966,15 @@ model_est(const struct model *m, uint64_t now, struct filter_est *e)
 	e->jitter = n > 1 ? sqrt(sum / (n - 1)) : 0;
 	if (e->jitter < PREC)
 		e->jitter = PREC;
+	for (i = 0; i < 8; i++)
+		if (m->st[i].valid && (dmin == 0 || m->st[i].dly < dmin))
+			dmin = m->st[i].dly;
+	for (i = 0, sum = 0; i < 8; i++)
+		if (m->st[i].valid)
+			sum += (m->st[i].dly - dmin) * (m->st[i].dly - dmin);
+	e->noise = sqrt(sum / n) / 2;
+	if (e->noise < PREC)
+		e->noise = PREC;
 	e->rootdelay = m->rootdelay;
 	e->rootdisp = m->rootdisp;
 	e->rootdist = e->delay / 2 + disp + m->rootdelay / 2 + m->rootdisp +
@@ -1000,8 +1026,7 @@ model_add(struct model *m, const struct filter_sample *s)
 			from = 0;
 		if (from == -1)
 			return FILTER_HELD;
-		for (i = 0; i < 8; i++)
-			m->st[i].valid = 0;
+		memset(m->st, 0, sizeof(m->st));
 		for (i = from; i < m->nheld; i++)
 			model_push(m, m->held[i]);
 		m->nheld = 0;
@@ -1064,7 +1089,7 @@ START_TEST(model)
 			m.reach = (uint8_t)(m.reach * 2);
 			if ((m.reach & 7) == 0)
 				model_push(&m, (struct mstage){ 0, 0, 0, 0,
-				    0 });
+				    0, 1 });
 		} else if (k < 94) {
 			/* None, PHI, any, or no rate (taken as none). */
 			rate = (double[]){ 0, FILTER_PHI, urand() * 1e-3, NAN,
@@ -1081,8 +1106,7 @@ START_TEST(model)
 			}
 		} else {
 			filter_reset(&f);
-			for (i = 0; i < 8; i++)
-				m.st[i].valid = 0;
+			memset(m.st, 0, sizeof(m.st));
 			m.nheld = 0;
 			m.used = 0;
 		}
@@ -1095,6 +1119,7 @@ START_TEST(model)
 		ck_assert_msg(e.offset == me.offset && e.delay == me.delay &&
 		    e.t_ns == me.t_ns && close_to(e.disp, me.disp) &&
 		    close_to(e.jitter, me.jitter) &&
+		    close_to(e.noise, me.noise) &&
 		    close_to(e.rootdist, me.rootdist) &&
 		    e.rootdelay == me.rootdelay && e.rootdisp == me.rootdisp &&
 		    e.nsamples == me.nsamples && e.stratum == me.stratum &&

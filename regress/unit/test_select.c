@@ -1,6 +1,6 @@
 /*
  * Unit tests for ntpd/select.c: fitness, falsetickers, no majority,
- * clustering, combining, the system peer and its policies, a WAN with
+ * sources still measuring, clustering, combining, the system peer and its policies, a WAN with
  * asymmetric paths; a brute-force model of the intersection on integer
  * intervals full of ties, and a property check that truechimers keep
  * falsetickers out in 10^4 random trials.
@@ -62,6 +62,64 @@ count(const struct select_verdict *v, size_t n, enum select_state st)
 			k++;
 	return k;
 }
+
+/*
+ * A source still measuring (too far, pending) counts as a voter: the
+ * first usable source, a liar, is no majority of three; once the honest
+ * ones are in, it is a falseticker.
+ */
+START_TEST(pending)
+{
+	struct select_conf	c = defconf();
+	struct select_source	s[3];
+	struct select_verdict	v[3];
+	struct select_result	r;
+
+	s[0] = src(2.0, 10 * MS);		/* the liar, usable first */
+	s[1] = src(0, 3.0);			/* honest, too far yet */
+	s[2] = src(1 * MS, 3.0);
+	s[1].flags = s[2].flags = SELECT_F_PENDING;
+	run(&c, s, 3, v, &r);
+	ck_assert_int_eq(r.status, SELECT_WAITING);
+	ck_assert_int_eq(v[0].state, SELECT_CANDIDATE);
+	ck_assert_int_eq(v[1].state, SELECT_UNUSABLE);
+	ck_assert_uint_eq(v[1].why, SELECT_WHY_DISTANCE);
+	ck_assert_uint_eq(r.ncombined, 0);
+	ck_assert_uint_eq(count(v, 3, SELECT_SYSPEER), 0);
+
+	/* Not pending: the liar alone is all there is, and is chosen. */
+	s[1].flags = s[2].flags = 0;
+	run(&c, s, 3, v, &r);
+	ck_assert_int_eq(r.status, SELECT_OK);
+	ck_assert_int_eq(v[0].state, SELECT_SYSPEER);
+
+	/* Pending only counts for the distance: unreachable does not. */
+	s[1].flags = s[2].flags = SELECT_F_PENDING;
+	s[1].reach = s[2].reach = 0;
+	run(&c, s, 3, v, &r);
+	ck_assert_int_eq(r.status, SELECT_OK);
+	s[1].reach = s[2].reach = 0xff;
+
+	/* One honest source in: one against one, no majority. */
+	s[1].rootdist = 10 * MS;
+	run(&c, s, 3, v, &r);
+	ck_assert_int_eq(r.status, SELECT_NO_MAJORITY);
+	/* Two that agree, one pending: two of three are a majority. */
+	s[0] = src(1 * MS, 10 * MS);
+	run(&c, s, 3, v, &r);
+	ck_assert_int_eq(r.status, SELECT_OK);
+	ck_assert_uint_eq(r.ntruechimers, 2);
+	s[0] = src(2.0, 10 * MS);
+	/* Both in: the liar is a falseticker. */
+	s[2].rootdist = 10 * MS;
+	run(&c, s, 3, v, &r);
+	ck_assert_int_eq(r.status, SELECT_OK);
+	ck_assert_int_eq(v[0].state, SELECT_FALSETICKER);
+	ck_assert_uint_eq(r.ncombined, 2);
+	/* The flag means nothing on a usable source. */
+	ck_assert_uint_eq(r.nusable, 3);
+}
+END_TEST
 
 START_TEST(conf_defaults)
 {
@@ -1064,6 +1122,7 @@ select_suite(void)
 	tc = tcase_create("result");
 	tcase_add_test(tc, prefer);
 	tcase_add_test(tc, min_sources);
+	tcase_add_test(tc, pending);
 	tcase_add_test(tc, wan_asymmetric);
 	tcase_add_test(tc, cluster);
 	tcase_add_test(tc, combine);
