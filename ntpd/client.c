@@ -562,7 +562,7 @@ client_bursting(uint64_t now)
 }
 
 /*
- * Without iburst each source becomes usable at its fourth sample, the
+ * Without iburst each source becomes usable at its third sample, the
  * sources some seconds apart: the first update, which may step the
  * clock, would rest on whichever came first, a liar as well as another.
  * So until then a source that answers, but is too far yet because its
