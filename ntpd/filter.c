@@ -171,7 +171,7 @@ estimate(const struct filter *f, uint64_t now_ns, struct filter_est *est)
 	if ((n = sorted(f, now_ns, s)) == 0)
 		return -1;
 	for (i = missed = 0; i < FILTER_NSTAGES; i++)
-		if (f->stage[i].missed)
+		if (!f->stage[i].valid && f->stage[i].missed)
 			missed++;
 
 	disp = 0;
@@ -321,6 +321,7 @@ filter_add(struct filter *f, const struct filter_sample *s)
 	if (s->leap == 3 || s->stratum == 0 || s->stratum >= 16)
 		return FILTER_UNSYNC;
 
+	memset(&st, 0, sizeof(st));
 	st.offset = s->offset;
 	st.delay = s->delay < f->precision ? f->precision : s->delay;
 	st.disp = s->disp;

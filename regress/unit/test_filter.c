@@ -308,7 +308,7 @@ START_TEST(dispersion)
 		    "%d samples: %g", i + 1, e.rootdist);
 	}
 	ck_assert_msg(e.disp < 10 * MS, "3 samples: disp %g", e.disp);
-	/* A missed poll's stage counts, though: half of 16 s at stage 4. */
+	/* A missed poll's stage counts, though: 16 s weighed 1/16. */
 	filter_miss(&f);
 	filter_miss(&f);
 	filter_miss(&f);
@@ -924,7 +924,7 @@ model_est(const struct model *m, uint64_t now, struct filter_est *e)
 
 	for (i = 0; i < 8; i++) {
 		taken[i] = 0;
-		if (m->st[i].missed)
+		if (!m->st[i].valid && m->st[i].missed)
 			missed++;
 		if (!m->st[i].valid)
 			continue;
@@ -1001,6 +1001,7 @@ model_add(struct model *m, const struct filter_sample *s)
 	m->rootdisp = s->rootdisp;
 	if (s->leap == 3 || s->stratum == 0 || s->stratum >= 16)
 		return FILTER_UNSYNC;
+	memset(&st, 0, sizeof(st));
 	st.valid = 1;
 	st.off = s->offset;
 	st.dly = s->delay < PREC ? PREC : s->delay;
