@@ -113,6 +113,15 @@ diff_files(struct conf_diff *d, const struct ntpd_conf *o,
 	return 0;
 }
 
+static void
+holdover_text(char *buf, size_t len, unsigned int holdover)
+{
+	if (holdover > 0)
+		text(buf, len, "holdover %u", holdover);
+	else
+		text(buf, len, "holdover none");
+}
+
 static int
 diff_clock(struct conf_diff *d, const struct clock_cfg *o,
     const struct clock_cfg *n)
@@ -127,6 +136,10 @@ diff_clock(struct conf_diff *d, const struct clock_cfg *o,
 		return -1;
 	text(a, sizeof(a), "minsources %u", o->min_sources);
 	text(b, sizeof(b), "minsources %u", n->min_sources);
+	if (diff_setting(d, AUDIT_EV_SETTING, NULL, a, b) == -1)
+		return -1;
+	holdover_text(a, sizeof(a), o->holdover);
+	holdover_text(b, sizeof(b), n->holdover);
 	if (diff_setting(d, AUDIT_EV_SETTING, NULL, a, b) == -1)
 		return -1;
 	if (o->tolerance > 0)

@@ -75,6 +75,7 @@ struct parser {
 	int			 chroot_line;
 	int			 makestep_line;
 	int			 tolerance_line;
+	int			 holdover_line;
 	int			 minsources_line;
 	int			 driftfile_line;
 	int			 audit_line;
@@ -168,6 +169,7 @@ static void	parse_ratelimit(struct parser *, const struct line *);
 static void	parse_local(struct parser *, const struct line *);
 static void	parse_makestep(struct parser *, const struct line *);
 static void	parse_tolerance(struct parser *, const struct line *);
+static void	parse_holdover(struct parser *, const struct line *);
 static void	parse_minsources(struct parser *, const struct line *);
 static int	parse_path(struct parser *, const struct line *,
 		    const char *, const char *, char *, size_t, int *, int);
@@ -187,6 +189,7 @@ static const struct keyword keywords[] = {
 	{ "chroot",	IN_TOP,			parse_chroot },
 	{ "deny",	IN_TOP | IN_NETNS,	parse_deny },
 	{ "driftfile",	IN_TOP,			parse_driftfile },
+	{ "holdover",	IN_TOP,			parse_holdover },
 	{ "lastknown",	IN_TOP,			parse_lastknown },
 	{ "listen",	IN_TOP | IN_NETNS,	parse_listen },
 	{ "local",	IN_TOP | IN_NETNS,	parse_local },
@@ -1530,6 +1533,31 @@ parse_tolerance(struct parser *p, const struct line *l)
 	}
 	p->conf->clock.tolerance = v;
 	p->tolerance_line = l->lineno;
+}
+
+/*
+ * holdover SECONDS | none: how long after the last update the clock
+ * still counts as synchronised.
+ */
+static void
+parse_holdover(struct parser *p, const struct line *l)
+{
+	const char	*s;
+	unsigned int	 n;
+
+	if ((s = one_arg(p, l, "a number of seconds or \"none\"")) == NULL)
+		return;
+	if (already_set(p, l, p->holdover_line))
+		return;
+	if (strcmp(s, "none") == 0)
+		n = 0;
+	else if (parse_number(s, HOLDOVER_MAX, &n) == -1) {
+		conf_err(p, l->lineno, "invalid holdover \"%s\" (1 to %d s, "
+		    "or none)", s, HOLDOVER_MAX);
+		return;
+	}
+	p->conf->clock.holdover = n;
+	p->holdover_line = l->lineno;
 }
 
 /* minsources N: agreeing sources needed before the clock is touched. */

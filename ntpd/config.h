@@ -121,11 +121,15 @@ TAILQ_HEAD(source_list, source_cfg);
 #define STEP_DEFAULT_UPDATES	3
 #define STEP_MAX_UPDATES	1000
 #define TOLERANCE_MAX		1e9	/* s: some 30 years */
+#define HOLDOVER_MAX		604800	/* s: a week */
 
 struct clock_cfg {
 	double			 step_threshold;	/* s */
 	unsigned int		 step_updates;	/* 0: never step */
 	double			 tolerance;	/* s; 0: no bound */
+	unsigned int		 holdover;	/* s after an update still
+						   synchronised; 0: no bound
+						   but the root distance */
 	unsigned int		 min_sources;	/* agreeing, to touch it */
 	char			 drift_file[PATH_MAX];	/* "": none */
 };

@@ -73,7 +73,7 @@ channel_close(struct channel *ch)
  * shortest time between two readings that differ, which bounds what a
  * timestamp can tell.
  */
-static int8_t
+int8_t
 engine_clock_precision(void)
 {
 	struct timespec	 a, b;

@@ -20,15 +20,18 @@
 #define TICK_NS		16000000000ULL	/* served state refreshed */
 #define MAX_DIST	1.5		/* s: root distance of a usable clock;
 					   holdover ends beyond it */
+#define NS_PER_S	1000000000ULL
 
 static struct discipline	 disc;
-static struct imsgbuf		*parent;
+static struct imsgbuf		*parent;	/* the engine's link's */
+static const struct sync_parent	*parent_link;
 static int			 ready;		/* IMSG_CLOCK_INIT seen */
 static int			 control;
 static int			 waiting;	/* for IMSG_CLOCK_RESULT */
 static int			 warned_error;
 static double			 taken;		/* corrections handed out */
 static double			 tolerance;
+static unsigned int		 holdover;	/* s; 0: no bound */
 static struct sync_state	 served;
 static int8_t			 precision;
 
@@ -47,6 +50,24 @@ seconds(uint64_t ns)
 	return (double)ns / 1e9;
 }
 
+/* The engine's link: the parent process, over its channel. */
+static void
+imsg_adjust(const struct imsg_clock_adjust *req)
+{
+	if (imsg_compose(parent, IMSG_CLOCK_ADJUST, 0, -1, req,
+	    sizeof(*req)) == -1)
+		fatal("imsg_compose");
+}
+
+static void
+imsg_refused(const struct imsg_refused *r)
+{
+	if (imsg_compose(parent, IMSG_REFUSED, 0, -1, r, sizeof(*r)) == -1)
+		fatal("imsg_compose");
+}
+
+static const struct sync_parent	 imsg_link = { imsg_adjust, imsg_refused };
+
 void
 sync_init(const struct ntpd_conf *conf, struct imsgbuf *to_parent,
     int8_t prec)
@@ -54,8 +75,10 @@ sync_init(const struct ntpd_conf *conf, struct imsgbuf *to_parent,
 	struct discipline_conf	 dc;
 
 	parent = to_parent;
+	parent_link = &imsg_link;
 	precision = prec;
 	tolerance = conf->clock.tolerance;
+	holdover = conf->clock.holdover;
 	discipline_conf_init(&dc);
 	dc.step_threshold = conf->clock.step_threshold;
 	dc.step_updates = conf->clock.step_updates;
@@ -68,24 +91,37 @@ sync_init(const struct ntpd_conf *conf, struct imsgbuf *to_parent,
 }
 
 void
+sync_set_parent(const struct sync_parent *p)
+{
+	parent_link = p;
+}
+
+void
 sync_clock_init(struct imsg *imsg)
 {
 	struct imsg_clock_init	 ci;
-	struct discipline_conf	 dc;
 
 	if (imsg->datalen != sizeof(ci))
 		fatalx("malformed clock init");
 	memcpy(&ci, imsg->data, sizeof(ci));
-	if (!isfinite(ci.freq) || fabs(ci.freq) > DISC_MAX_FREQ ||
-	    ci.control > 1 || ready)
+	sync_clock_start(&ci);
+}
+
+void
+sync_clock_start(const struct imsg_clock_init *ci)
+{
+	struct discipline_conf	 dc;
+
+	if (!isfinite(ci->freq) || fabs(ci->freq) > DISC_MAX_FREQ ||
+	    ci->control > 1 || ready)
 		fatalx("malformed clock init");
-	control = (int)ci.control;
+	control = (int)ci->control;
 	dc = disc.conf;
 	dc.control = control;
-	discipline_init(&disc, &dc, ci.freq);
+	discipline_init(&disc, &dc, ci->freq);
 	ready = 1;
-	log_debug("clock: frequency %.3f ppm%s, %s", ci.freq,
-	    ci.from_drift_file ? " from the drift file" : "",
+	log_debug("clock: frequency %.3f ppm%s, %s", ci->freq,
+	    ci->from_drift_file ? " from the drift file" : "",
 	    control ? "controlled" : "not controlled (-x)");
 }
 
@@ -93,29 +129,36 @@ void
 sync_clock_result(struct imsg *imsg, uint64_t now)
 {
 	struct imsg_clock_result	 r;
-	enum discipline_action		 done = DISC_NONE;
 
 	if (imsg->datalen != sizeof(r))
 		fatalx("malformed clock result");
 	memcpy(&r, imsg->data, sizeof(r));
-	if (!isfinite(r.offset) || !isfinite(r.freq) || !waiting ||
-	    fabs(r.freq) > DISC_MAX_FREQ || r.leap > NTP_LEAP_DEL ||
-	    (r.action != 0 && r.action != CLOCK_SLEW &&
-	    r.action != CLOCK_STEP))
+	sync_clock_done(&r, now);
+}
+
+void
+sync_clock_done(const struct imsg_clock_result *r, uint64_t now)
+{
+	enum discipline_action	 done = DISC_NONE;
+
+	if (!isfinite(r->offset) || !isfinite(r->freq) || !waiting ||
+	    fabs(r->freq) > DISC_MAX_FREQ || r->leap > NTP_LEAP_DEL ||
+	    (r->action != 0 && r->action != CLOCK_SLEW &&
+	    r->action != CLOCK_STEP))
 		fatalx("malformed clock result");
 	waiting = 0;
-	if (r.action == CLOCK_STEP)
+	if (r->action == CLOCK_STEP)
 		done = DISC_STEP;
-	else if (r.action == CLOCK_SLEW)
+	else if (r->action == CLOCK_SLEW)
 		done = DISC_SLEW;
 	discipline_applied(&disc, seconds(now), done, done == DISC_NONE ? 0 :
-	    r.offset, r.freq);
-	if (r.error != 0) {
+	    r->offset, r->freq);
+	if (r->error != 0) {
 		if (!warned_error)
 			log_warnx("cannot adjust the clock: %s",
-			    strerror(r.error));
+			    strerror(r->error));
 		warned_error = 1;
-	} else if (r.refused)
+	} else if (r->refused)
 		log_debug("clock: the parent refused the adjustment");
 	if (done == DISC_NONE) {
 		/* Nothing done: the offset is all still there. */
@@ -124,7 +167,7 @@ sync_clock_result(struct imsg *imsg, uint64_t now)
 	}
 	if (done == DISC_STEP)
 		left = 0;
-	leap_armed = r.leap;
+	leap_armed = r->leap;
 }
 
 int
@@ -170,6 +213,36 @@ sync_synchronised(void)
 	return served.synced;
 }
 
+/* Has the configured holdover run out since the last update? */
+static int
+holdover_over(uint64_t now)
+{
+	return holdover != 0 && now > update_ns &&
+	    now - update_ns > (uint64_t)holdover * NS_PER_S;
+}
+
+/* When a synchronised clock's holdover runs out; 0: not to come. */
+static uint64_t
+holdover_end(void)
+{
+	if (holdover == 0 || !served.synced)
+		return 0;
+	return update_ns + (uint64_t)holdover * NS_PER_S + 1;
+}
+
+/* Why a synchronised clock is no longer, for the log. */
+static void
+log_unsynchronised(uint64_t now)
+{
+	if (holdover_over(now))
+		log_info("clock unsynchronised: no update for %u s", holdover);
+	else if (root_distance(now) > MAX_DIST)
+		log_info("clock unsynchronised: root distance %.3f s beyond "
+		    "%g s", root_distance(now), MAX_DIST);
+	else
+		log_info("clock unsynchronised");
+}
+
 /* What servers say, from the last update and the time since. */
 static void
 sync_make_served(uint64_t now)
@@ -183,7 +256,7 @@ sync_make_served(uint64_t now)
 	st.leap = NTP_LEAP_UNSYNC;
 	st.stratum = NTP_MAX_STRATUM;
 	if (have_update && fabs(left) <= DISC_SYNC_MAX_OFFSET &&
-	    root_distance(now) <= MAX_DIST &&
+	    root_distance(now) <= MAX_DIST && !holdover_over(now) &&
 	    last_in.stratum + 1 < NTP_MAX_STRATUM) {
 		st.synced = 1;
 		st.leap = (uint8_t)last_in.leap;
@@ -201,9 +274,10 @@ sync_make_served(uint64_t now)
 			ntp_refid_ipv6(&((const struct sockaddr_in6 *)sa)->
 			    sin6_addr, st.refid);
 	}
-	if (st.synced != served.synced)
-		log_info("clock %s", st.synced ? "synchronised" :
-		    "unsynchronised");
+	if (st.synced && !served.synced)
+		log_info("clock synchronised");
+	else if (!st.synced && served.synced)
+		log_unsynchronised(now);
 	served = st;
 	engine_publish_sync();
 }
@@ -221,8 +295,7 @@ sync_refused(double offset)
 	memset(&r, 0, sizeof(r));
 	r.offset = offset;
 	r.tolerance = tolerance;
-	if (imsg_compose(parent, IMSG_REFUSED, 0, -1, &r, sizeof(r)) == -1)
-		fatal("imsg_compose");
+	parent_link->refused(&r);
 }
 
 void
@@ -234,16 +307,32 @@ sync_refuse(double offset)
 }
 
 /*
- * A reload: the step policy and the tolerance change, the account of
- * updates and steps made so far does not.
+ * A reload: the step policy, the tolerance and the holdover change, the
+ * account of updates and steps made so far does not.
  */
 void
 sync_reconfigure(const struct ntpd_conf *conf)
 {
 	tolerance = conf->clock.tolerance;
+	holdover = conf->clock.holdover;
+	/* What servers say follows the new holdover at once. */
+	if (next_tick_ns != 0)
+		next_tick_ns = 1;
 	disc.conf.step_threshold = conf->clock.step_threshold;
 	disc.conf.step_updates = conf->clock.step_updates;
 	disc.conf.tolerance = conf->clock.tolerance;
+}
+
+/* The source the clock follows, when it changes: for the -v log. */
+static void
+log_peer(const struct sync_input *in)
+{
+	char	 peer[ADDR_STRLEN], was[ADDR_STRLEN];
+
+	addr_format((const struct sockaddr *)&in->peer, peer, sizeof(peer));
+	addr_format((const struct sockaddr *)&last_in.peer, was, sizeof(was));
+	if (!have_update || strcmp(peer, was) != 0)
+		log_debug("clock: system peer %s", peer);
 }
 
 void
@@ -268,6 +357,7 @@ sync_update(const struct sync_input *in, uint64_t now)
 	    DISC_SLEW ? "slew" : "none", in->offset, cmd.action == DISC_NONE ?
 	    disc.freq : cmd.freq, disc.skew, in->stratum + 1, in->rootdelay,
 	    in->rootdisp);
+	log_peer(in);
 	last_in = *in;
 	have_update = 1;
 	update_ns = now;
@@ -285,9 +375,7 @@ sync_update(const struct sync_input *in, uint64_t now)
 		    DISC_SYNC_MAX_OFFSET;
 		req.esterror = in->jitter;
 		req.maxerror = root_distance(now);
-		if (imsg_compose(parent, IMSG_CLOCK_ADJUST, 0, -1, &req,
-		    sizeof(req)) == -1)
-			fatal("imsg_compose");
+		parent_link->adjust(&req);
 		waiting = 1;
 		if (cmd.action == DISC_STEP)
 			left = 0;
@@ -298,16 +386,25 @@ sync_update(const struct sync_input *in, uint64_t now)
 int
 sync_timeout(uint64_t now)
 {
-	if (next_tick_ns == 0)
+	uint64_t	 next = next_tick_ns, end = holdover_end();
+
+	if (end != 0 && (next == 0 || end < next))
+		next = end;
+	if (next == 0)
 		return -1;
-	if (now >= next_tick_ns)
+	if (now >= next)
 		return 0;
-	return (int)((next_tick_ns - now) / 1000000ULL) + 1;
+	return (int)((next - now) / 1000000ULL) + 1;
 }
 
 void
 sync_tick(uint64_t now)
 {
+	uint64_t	 end = holdover_end();
+
+	/* Holdover ends when it does, not at the next refresh. */
+	if (end != 0 && now >= end)
+		sync_make_served(now);
 	if (next_tick_ns == 0) {
 		next_tick_ns = now + TICK_NS;
 		return;

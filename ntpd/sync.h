@@ -1,7 +1,8 @@
 /*
  * The engine's clock: each selection's outcome goes through the
- * discipline, whose requests go to the parent; what the parent did comes
- * back into the discipline's account; and the state the servers announce
+ * discipline, whose requests go to the parent (struct sync_parent: with
+ * ntpd -S, clock.c in the same process); what the parent did comes back
+ * into the discipline's account; and the state the servers announce
  * (stratum, refid, root delay and dispersion, leap) is made here.
  */
 #ifndef NTPD_SYNC_H
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "imsg.h"
+#include "ntpd.h"
 #include "serve.h"
 
 /* The system peer and the combination, from one selection. */
@@ -26,11 +28,31 @@ struct sync_input {
 	struct sockaddr_storage	 peer;		/* for the refid */
 };
 
+/*
+ * Where the discipline's requests go: adjust() asks for a correction,
+ * whose outcome must come back through sync_clock_done() after adjust()
+ * has returned, never from within it; refused() says that sync.c refused
+ * one itself (the tolerance), for the audit trail.
+ */
+struct sync_parent {
+	void	(*adjust)(const struct imsg_clock_adjust *);
+	void	(*refused)(const struct imsg_refused *);
+};
+
+/*
+ * The engine's: requests go to the parent as IMSG_CLOCK_ADJUST and
+ * IMSG_REFUSED over the channel parent.
+ */
 void	sync_init(const struct ntpd_conf *, struct imsgbuf *parent,
 	    int8_t precision);
-/* The parent's IMSG_CLOCK_INIT and IMSG_CLOCK_RESULT. */
+/* Instead of that channel (ntpd -S: clock.c in the same process). */
+void	sync_set_parent(const struct sync_parent *);
+/* The parent's IMSG_CLOCK_INIT and IMSG_CLOCK_RESULT, checked. */
 void	sync_clock_init(struct imsg *);
 void	sync_clock_result(struct imsg *, uint64_t now_ns);
+/* What those carry, however it came; malformed is fatal. */
+void	sync_clock_start(const struct imsg_clock_init *);
+void	sync_clock_done(const struct imsg_clock_result *, uint64_t now_ns);
 
 /* Has the clock had its first update? */
 int	sync_updated(void);
@@ -69,5 +91,7 @@ void	sync_fill_ctl(struct ctl_system *, uint64_t now_ns);
 
 /* engine.c: tell every server what to announce. */
 void	engine_publish_sync(void);
+/* engine.c: the system clock's precision, log2 s, as NTP states it. */
+int8_t	engine_clock_precision(void);
 
 #endif /* NTPD_SYNC_H */

@@ -114,14 +114,26 @@ START_TEST(test_settings)
 	int	 rc;
 
 	diff_text("tolerance 1\n", "tolerance 0.5\nmakestep 1 0\n"
-	    "minsources 2\ndriftfile none\ntimezone Europe/Paris\n", out,
-	    sizeof(out), &rc);
+	    "minsources 2\ndriftfile none\ntimezone Europe/Paris\n"
+	    "holdover 600\n", out, sizeof(out), &rc);
 	ck_assert_int_eq(rc, 0);
 	ck_assert_str_eq(out, "~ makestep 0.1 3 -> makestep 1 0\n"
 	    "~ minsources 1 -> minsources 2\n"
+	    "~ holdover none -> holdover 600\n"
 	    "~ tolerance 1 -> tolerance 0.5\n"
 	    "~ driftfile /var/lib/ntpd/ntpd.drift -> driftfile none\n"
 	    "~ timezone none -> timezone Europe/Paris\n");
+
+	/* Changed and taken away; the same bound written twice is none. */
+	diff_text("holdover 600\n", "holdover 20\n", out, sizeof(out), &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(out, "~ holdover 600 -> holdover 20\n");
+	diff_text("holdover 20\n", "\n", out, sizeof(out), &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(out, "~ holdover 20 -> holdover none\n");
+	diff_text("holdover 20\n", "holdover 20\n", out, sizeof(out), &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(out, "");
 }
 END_TEST
 
@@ -190,16 +202,18 @@ START_TEST(test_events)
 
 	a = parse("server 192.0.2.1\nnamespace blue {\nlisten on 10.1.0.1\n"
 	    "}\n");
-	b = parse("server 192.0.2.2\ntolerance 2\nnamespace blue {\n"
-	    "listen on 10.1.0.1\nallow 10.0.0.0/8\n}\n");
+	b = parse("server 192.0.2.2\ntolerance 2\nholdover 60\n"
+	    "namespace blue {\nlisten on 10.1.0.1\nallow 10.0.0.0/8\n}\n");
 	ck_assert_int_eq(confdiff_make(a, b, &d, err, sizeof(err)), 0);
-	ck_assert_uint_eq(d.n, 4);
-	ck_assert_str_eq(d.changes[0].event, AUDIT_EV_TOLERANCE);
-	ck_assert_str_eq(d.changes[1].event, AUDIT_EV_SOURCE_DEL);
-	ck_assert_str_eq(d.changes[2].event, AUDIT_EV_SOURCE_ADD);
-	ck_assert_str_eq(d.changes[3].event, AUDIT_EV_ACL_ADD);
-	ck_assert_int_eq(d.changes[3].in_netns, 1);
-	ck_assert_str_eq(d.changes[3].netns, "blue");
+	ck_assert_uint_eq(d.n, 5);
+	ck_assert_str_eq(d.changes[0].event, AUDIT_EV_SETTING);
+	ck_assert_str_eq(d.changes[0].new, "holdover 60");
+	ck_assert_str_eq(d.changes[1].event, AUDIT_EV_TOLERANCE);
+	ck_assert_str_eq(d.changes[2].event, AUDIT_EV_SOURCE_DEL);
+	ck_assert_str_eq(d.changes[3].event, AUDIT_EV_SOURCE_ADD);
+	ck_assert_str_eq(d.changes[4].event, AUDIT_EV_ACL_ADD);
+	ck_assert_int_eq(d.changes[4].in_netns, 1);
+	ck_assert_str_eq(d.changes[4].netns, "blue");
 	confdiff_free(&d);
 	config_free(a);
 	config_free(b);

@@ -140,21 +140,24 @@ START_TEST(clock_settings)
 	ck_assert(conf->clock.step_threshold == 0.1);
 	ck_assert_uint_eq(conf->clock.step_updates, 3);
 	ck_assert(conf->clock.tolerance == 0);
+	ck_assert_uint_eq(conf->clock.holdover, 0);
 	ck_assert_uint_eq(conf->clock.min_sources, 1);
 	ck_assert_str_eq(conf->clock.drift_file, "/var/lib/ntpd/ntpd.drift");
 	config_free(conf);
 
 	conf = parse_ok("makestep 1.5 0\ntolerance 0.5\nminsources 3\n"
-	    "driftfile /tmp/x.drift\n");
+	    "driftfile /tmp/x.drift\nholdover 3600\n");
 	ck_assert(conf->clock.step_threshold == 1.5);
 	ck_assert_uint_eq(conf->clock.step_updates, 0);
 	ck_assert(conf->clock.tolerance == 0.5);
+	ck_assert_uint_eq(conf->clock.holdover, 3600);
 	ck_assert_uint_eq(conf->clock.min_sources, 3);
 	ck_assert_str_eq(conf->clock.drift_file, "/tmp/x.drift");
 	config_free(conf);
 
-	conf = parse_ok("tolerance none\ndriftfile none\n");
+	conf = parse_ok("tolerance none\ndriftfile none\nholdover none\n");
 	ck_assert(conf->clock.tolerance == 0);
+	ck_assert_uint_eq(conf->clock.holdover, 0);
 	ck_assert_str_eq(conf->clock.drift_file, "");
 	config_free(conf);
 }
@@ -1033,6 +1036,22 @@ static const struct err_case err_cases[] = {
 	    "more, or none)" } },
 	{ "tolerance 1h\n", 0, { L1 "invalid tolerance \"1h\" (0.001 s or "
 	    "more, or none)" } },
+	{ "holdover\n", 0, { L1 "\"holdover\" needs a number of seconds "
+	    "or \"none\"" } },
+	{ "holdover 0\n", 0, { L1 "invalid holdover \"0\" (1 to 604800 s, "
+	    "or none)" } },
+	{ "holdover 604801\n", 0, { L1 "invalid holdover \"604801\" (1 to "
+	    "604800 s, or none)" } },
+	{ "holdover 1.5\n", 0, { L1 "invalid holdover \"1.5\" (1 to "
+	    "604800 s, or none)" } },
+	{ "holdover 1h\n", 0, { L1 "invalid holdover \"1h\" (1 to "
+	    "604800 s, or none)" } },
+	{ "holdover 20 30\n", 0, { L1 "unexpected \"30\" after "
+	    "\"holdover 20\"" } },
+	{ "holdover 20\nholdover none\n", 0, { L2 "\"holdover\" already "
+	    "set on line 1" } },
+	{ "namespace a {\nholdover 20\nlisten on *\n}\n", 0, { L2
+	    "\"holdover\" is not allowed inside a namespace block" } },
 	{ "minsources 0\n", 0, { L1 "invalid number of sources \"0\" (1 to "
 	    "64)" } },
 	{ "minsources 65\n", 0, { L1 "invalid number of sources \"65\" (1 "
