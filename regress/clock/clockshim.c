@@ -13,6 +13,11 @@
  *				  whatever name was opened) are served
  *				  from it, and fstat() shows it as the
  *				  character device an RTC is.
+ *	NTPD_CLOCKSHIM_SHIFT=S	  the process reads the time of day S
+ *				  seconds (an integer) from the real one:
+ *				  a test can start the virtual clock on
+ *				  another date, such as the last day of a
+ *				  month.  See "Shifted reads" below.
  *
  * When on, no clock-changing call ever reaches the kernel: supported
  * ones change the virtual state, anything else fails with EPERM and is
@@ -20,6 +25,7 @@
  * The state is the process's own and starts fresh in each.
  */
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/timex.h>
@@ -59,6 +65,8 @@
 #define SINGLESHOT_MAX	((long)INT_MAX)
 /* A step that keeps the sum in 64-bit nanoseconds. */
 #define STEP_MAX_S	(INT64_MAX / NS_PER_S / 2)
+/* NTPD_CLOCKSHIM_SHIFT: some 300 years either way. */
+#define SHIFT_MAX_S	10000000000LL
 /* The fake RTC file's times, in Unix seconds. */
 #define RTC_SECS_MAX	100000000000LL
 /* High descriptor for the log, out of the way of the daemon's own. */
@@ -81,6 +89,7 @@ static struct {
 	long		 adjust;		/* singleshot: us asked for */
 	int64_t		 adjust_at;		/* real ns, when */
 	int64_t		 second;		/* the last second ticked */
+	int64_t		 shift;			/* s added to every read */
 } vk = { .logfd = -1 };
 
 /* The real functions, found at load: before any seccomp filter. */
@@ -94,13 +103,24 @@ static int	(*real_settimeofday)(const struct timeval *,
 static int	(*real_ioctl)(int, unsigned long, ...);
 static int	(*real_fstat)(int, struct stat *);
 static int	(*real_fstat64)(int, struct stat64 *);
+static int	(*real_clock_gettime)(clockid_t, struct timespec *);
+static int	(*real_gettimeofday)(struct timeval *, void *);
+static time_t	(*real_time)(time_t *);
+static ssize_t	(*real_recvmsg)(int, struct msghdr *, int);
+static int	(*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int,
+		    struct timespec *);
 
+static void	resolve(void);
+
+/* The real time: the log and the model count in it, never shifted. */
 static int64_t
 now_ns(void)
 {
 	struct timespec	 ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	if (real_clock_gettime == NULL)
+		resolve();
+	real_clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
@@ -154,14 +174,24 @@ resolve(void)
 	real_ioctl = (int (*)(int, unsigned long, ...))next("ioctl");
 	real_fstat = (int (*)(int, struct stat *))next("fstat");
 	real_fstat64 = (int (*)(int, struct stat64 *))next("fstat64");
+	real_clock_gettime = (int (*)(clockid_t, struct timespec *))next(
+	    "clock_gettime");
+	real_gettimeofday = (int (*)(struct timeval *, void *))next(
+	    "gettimeofday");
+	real_time = (time_t (*)(time_t *))next("time");
+	real_recvmsg = (ssize_t (*)(int, struct msghdr *, int))next(
+	    "recvmsg");
+	real_recvmmsg = (int (*)(int, struct mmsghdr *, unsigned int, int,
+	    struct timespec *))next("recvmmsg");
 }
 
 __attribute__((constructor)) static void
 shim_init(void)
 {
-	const char	*log, *freq, *rtc;
+	const char	*log, *freq, *rtc, *shift;
 	char		*end;
 	double		 ppm = 0;
+	long long	 secs = 0;
 
 	if (real_ioctl == NULL)
 		resolve();
@@ -182,6 +212,15 @@ shim_init(void)
 		    !(ppm >= -500 && ppm <= 500))
 			fatal("NTPD_CLOCKSHIM_FREQ: ppm in [-500, 500]", freq);
 	}
+	if ((shift = getenv("NTPD_CLOCKSHIM_SHIFT")) != NULL) {
+		errno = 0;
+		secs = strtoll(shift, &end, 10);
+		if (errno != 0 || end == shift || *end != '\0' ||
+		    secs < -SHIFT_MAX_S || secs > SHIFT_MAX_S)
+			fatal("NTPD_CLOCKSHIM_SHIFT: whole seconds, at most "
+			    "1e10 either way", shift);
+	}
+	vk.shift = secs;
 	vk.freq = (long)(ppm * 65536 + (ppm < 0 ? -0.5 : 0.5));
 	/* A kernel that no NTP daemon has touched since boot. */
 	vk.status = STA_UNSYNC;
@@ -411,8 +450,8 @@ vk_fill(struct timex *tx, int64_t now)
 	tx->shift = 0;
 	tx->jitcnt = tx->calcnt = tx->errcnt = tx->stbcnt = 0;
 	tx->tai = 0;
-	/* The real time: it is what clock_gettime() shows the daemon. */
-	tx->time.tv_sec = now / NS_PER_S;
+	/* The time clock_gettime() shows the process: real, or shifted. */
+	tx->time.tv_sec = now / NS_PER_S + vk.shift;
 	tx->time.tv_usec = now % NS_PER_S;
 	if (!(vk.status & STA_NANO))
 		tx->time.tv_usec /= 1000;
@@ -763,4 +802,114 @@ fstat64(int fd, struct stat64 *st)
 	if (vk.on && S_ISREG(st->st_mode) && is_rtc(fd))
 		st->st_mode = (st->st_mode & ~S_IFMT) | S_IFCHR;
 	return 0;
+}
+
+/*
+ * Shifted reads.  With NTPD_CLOCKSHIM_SHIFT every reading of the time of
+ * day the process makes is the real one plus the shift: clock_gettime()
+ * of the realtime clocks, gettimeofday(), time(), adjtimex()'s time and
+ * the kernel's receive timestamps (SO_TIMESTAMP, SO_TIMESTAMPNS) that
+ * recvmsg() and recvmmsg() bring.  So a daemon lives on that date
+ * throughout, and its upstream agrees with it when it serves the real
+ * time plus the same shift (fakentp -o).  The log stays in real time.
+ */
+static int
+shifted(void)
+{
+	return vk.on && vk.shift != 0;
+}
+
+int
+clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int	 rv;
+
+	if (real_clock_gettime == NULL)
+		resolve();
+	rv = real_clock_gettime(id, ts);
+	if (rv == 0 && shifted() && (id == CLOCK_REALTIME ||
+	    id == CLOCK_REALTIME_COARSE || id == CLOCK_TAI))
+		ts->tv_sec += vk.shift;
+	return rv;
+}
+
+int
+gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	int	 rv;
+
+	if (real_gettimeofday == NULL)
+		resolve();
+	rv = real_gettimeofday(tv, tz);
+	if (rv == 0 && shifted())
+		tv->tv_sec += vk.shift;
+	return rv;
+}
+
+time_t
+time(time_t *t)
+{
+	time_t	 now;
+
+	if (real_time == NULL)
+		resolve();
+	now = real_time(NULL);
+	if (now != (time_t)-1 && shifted())
+		now += vk.shift;
+	if (t != NULL)
+		*t = now;
+	return now;
+}
+
+/* The receive timestamps of one message, moved by the shift. */
+static void
+shift_cmsgs(struct msghdr *msg)
+{
+	struct cmsghdr	*cm;
+	struct timespec	 ts;
+	struct timeval	 tv;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_TIMESTAMPNS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(ts))) {
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			ts.tv_sec += vk.shift;
+			memcpy(CMSG_DATA(cm), &ts, sizeof(ts));
+		} else if (cm->cmsg_type == SCM_TIMESTAMP &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(tv))) {
+			memcpy(&tv, CMSG_DATA(cm), sizeof(tv));
+			tv.tv_sec += vk.shift;
+			memcpy(CMSG_DATA(cm), &tv, sizeof(tv));
+		}
+	}
+}
+
+ssize_t
+recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	ssize_t	 n;
+
+	if (real_recvmsg == NULL)
+		resolve();
+	n = real_recvmsg(fd, msg, flags);
+	if (n >= 0 && msg != NULL && shifted())
+		shift_cmsgs(msg);
+	return n;
+}
+
+int
+recvmmsg(int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
+    struct timespec *timeout)
+{
+	int	 i, n;
+
+	if (real_recvmmsg == NULL)
+		resolve();
+	n = real_recvmmsg(fd, vec, vlen, flags, timeout);
+	if (n > 0 && vec != NULL && shifted())
+		for (i = 0; i < n; i++)
+			shift_cmsgs(&vec[i].msg_hdr);
+	return n;
 }

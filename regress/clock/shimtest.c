@@ -16,6 +16,10 @@
  *				chr=C", C 1 when fstat() says a device.
  *	rtcset,path=P,time=T	RTC_SET_TIME.  "rtcset ret=R errno=E"
  *	sleep,ms=N
+ *	now			the time of day as the process reads it:
+ *				"now realtime=S tod=S time=S", the
+ *				seconds of clock_gettime(CLOCK_REALTIME),
+ *				gettimeofday() and time().
  *	model,log=P[,t=NS][,freq0=PPM][,origin=NS]
  *				the model of the log at t (default now):
  *				"model correction=S freq=PPM slew_left=S
@@ -340,6 +344,23 @@ do_model(const struct field *f, int n)
 	vclock_free(&vc);
 }
 
+/* What NTPD_CLOCKSHIM_SHIFT moves: each way of reading the time of day. */
+static void
+do_now(int n)
+{
+	struct timespec	 ts;
+	struct timeval	 tv;
+	time_t		 t;
+
+	if (n != 1)
+		errx(2, "now takes no fields");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gettimeofday(&tv, NULL);
+	t = time(NULL);
+	printf("now realtime=%lld tod=%lld time=%lld\n", (long long)ts.tv_sec,
+	    (long long)tv.tv_sec, (long long)t);
+}
+
 static void
 do_ntp(const struct field *f, int n)
 {
@@ -410,6 +431,8 @@ main(int argc, char *argv[])
 			do_model(f, n);
 		else if (strcmp(f[0].name, "ntp") == 0)
 			do_ntp(f, n);
+		else if (strcmp(f[0].name, "now") == 0)
+			do_now(n);
 		else if (strcmp(f[0].name, "sleep") == 0) {
 			if (n != 2 || strcmp(f[1].name, "ms") != 0 ||
 			    (ms = num(f[1].value)) < 0 || ms > 60000)

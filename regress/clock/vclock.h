@@ -25,6 +25,9 @@
  *	served(t) = real(t) + o - drift(t) - V(t)
  *
  * and the daemon measures served - real = o - drift - V = true - local.
+ * A daemon whose reads the shim shifts by s (NTPD_CLOCKSHIM_SHIFT) lives
+ * on another date: real(t) + s for it, and fakentp -o s for its
+ * upstream; the log and this model stay in real time.
  *
  * Signs are the kernel's, all positive meaning "local goes forward":
  *	step +x		local jumps forward by x seconds: V += x.

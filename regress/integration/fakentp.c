@@ -4,11 +4,13 @@
  * moved by an offset, or with a kiss-o'-death, or with a reply whose
  * origin is wrong, and exits after a time limit.
  *
- *	fakentp [-o offset_s] [-s stratum] [-k CODE] [-b] [-t seconds]
- *	    [-c shimlog] [-d ppm] [-f ppm] address port
+ *	fakentp [-o offset_s] [-s stratum] [-l leap] [-k CODE] [-b]
+ *	    [-t seconds] [-c shimlog] [-d ppm] [-f ppm] address port
  *
  *	-o	add this many seconds to every timestamp sent (a liar)
  *	-s	stratum to claim (default 1, refid "FAKE")
+ *	-l	leap indicator to announce: 0 none (default), 1 a second
+ *		inserted at the end of the month, 2 one deleted, 3 alarm
  *	-k	answer every request with the kiss CODE (DENY, RATE...)
  *	-b	bad origin: answer with an origin that matches nothing
  *	-t	exit after this many seconds (default 60)
@@ -123,13 +125,13 @@ main(int argc, char *argv[])
 	unsigned char		 buf[1024];
 	const char		*kiss = NULL;
 	double			 offset = 0, freq0 = 0;
-	long			 stratum = 1, limit = 60;
+	long			 stratum = 1, limit = 60, leap = NTP_LEAP_NONE;
 	ssize_t			 n;
 	int			 ch, fd, bad_origin = 0;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	started = ts_ns(&now);
-	while ((ch = getopt(argc, argv, "o:s:k:bt:c:d:f:")) != -1) {
+	while ((ch = getopt(argc, argv, "o:s:l:k:bt:c:d:f:")) != -1) {
 		switch (ch) {
 		case 'c':
 			shimlog = optarg;
@@ -146,6 +148,12 @@ main(int argc, char *argv[])
 		case 's':
 			stratum = strtol(optarg, NULL, 10);
 			break;
+		case 'l':
+			if (strlen(optarg) != 1 || optarg[0] < '0' ||
+			    optarg[0] > '3')
+				errx(2, "a leap indicator is 0 to 3");
+			leap = optarg[0] - '0';
+			break;
 		case 'k':
 			kiss = optarg;
 			if (strlen(kiss) != 4)
@@ -159,8 +167,8 @@ main(int argc, char *argv[])
 			break;
 		default:
 			errx(2, "usage: fakentp [-o offset] [-s stratum] "
-			    "[-k code] [-b] [-t seconds] [-c shimlog] "
-			    "[-d ppm] [-f ppm] address port");
+			    "[-l leap] [-k code] [-b] [-t seconds] "
+			    "[-c shimlog] [-d ppm] [-f ppm] address port");
 		}
 	}
 	vclock_init(&vc, freq0, started);
@@ -205,6 +213,7 @@ main(int argc, char *argv[])
 			memcpy(rep.refid, kiss, 4);
 			rep.receive = rep.transmit = req.transmit;
 		} else {
+			rep.leap = leap;
 			rep.stratum = stratum;
 			memcpy(rep.refid, "FAKE", 4);
 			rep.root_dispersion = ntp_short_from_double(0.0001);
