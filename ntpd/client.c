@@ -1,9 +1,11 @@
 /*
  * The engine's client side: exchanges with the upstream sources, their
- * timers, and the path of each sample through the filter to selection.
- * The engine is jailed and may only make UDP sockets; every exchange
- * gets a new one, connected, so that its source port is random and only
- * the server's address and port can answer on it.
+ * timers, and their names; what the replies and misses decide, from the
+ * filter to the clock update, is sources.c's (shared with the
+ * simulator), called with what the I/O brought.  The engine is jailed
+ * and may only make UDP sockets; every exchange gets a new one,
+ * connected, so that its source port is random and only the server's
+ * address and port can answer on it.
  *
  * Each configured source is a name here (struct name), and each name
  * has one or more sources (struct source) in sources[], kept in the
@@ -44,31 +46,17 @@
 #include "dns.h"
 #include "exchange.h"
 #include "filter.h"
-#include "interval.h"
 #include "log.h"
 #include "ntp.h"
 #include "ntpd.h"
 #include "select.h"
+#include "sources.h"
 #include "stats.h"
 #include "sync.h"
 
-#define REPLY_TIMEOUT_NS	2000000000ULL	/* then the poll is a miss */
-#define IBURST_COUNT		4		/* quick exchanges at start */
-#define IBURST_SPACING_NS	2000000000ULL
-#define IBURST_ENOUGH		3		/* samples for a first update */
-#define START_SPREAD_MS		250		/* first requests spread over */
-#define FIRST_UPDATE_WAIT_NS	30000000000ULL	/* for bursts, at most */
-#define FIRST_MAJORITY_POLLS	8	/* minpolls to wait for a majority */
 #define POOL_MAX_MEMBERS	4	/* sources of one servers/pool name */
 #define UNREACH_POLLS		8	/* a whole reach register */
 #define DNS_LOST_NS		600000000000ULL	/* unanswered: ask again */
-
-/* The outcome of the last selection. */
-struct client_system {
-	struct select_result	 result;
-	int			 have_result;	/* result.status is SELECT_OK */
-	uint64_t		 updated_ns;	/* monotonic */
-};
 
 /* One configured source, and its name's resolution. */
 struct name {
@@ -91,13 +79,11 @@ struct source {
 	socklen_t		 addrlen;
 	int			 resolved;
 	struct exchange		 ex;
-	struct filter		 filter;
+	struct source_core	 core;		/* its decisions: sources.h */
 	int			 fd;		/* -1 between exchanges */
 	struct ntp_ts		 t1;		/* send time of the request */
 	uint64_t		 sent_ns;
 	uint64_t		 next_ns;	/* next exchange */
-	struct interval		 iv;		/* the poll interval */
-	int			 burst;		/* quick exchanges left */
 	int			 stopped;	/* DENY: never ask again */
 	int			 drop;		/* pool: to be dropped */
 	unsigned int		 polls;		/* since the address was set */
@@ -106,19 +92,15 @@ struct source {
 	uint64_t		 timeouts;
 	uint64_t		 kod;
 	uint64_t		 results[EXCHANGE_NRESULTS];
-	struct select_verdict	 verdict;
-	int			 refused;	/* beyond the tolerance */
 };
 
 static struct name		 names[CONF_MAX_SOURCES];
 static size_t			 nnames;
 static struct source		 sources[CONF_MAX_SOURCES];
 static size_t			 nsources;
-static struct select_conf	 sel_conf;
-static struct client_system	 sys;
-static double			 precision_s;
-static int			 fresh;	/* a sample the estimate rests on */
-static uint64_t			 started_ns;
+/* Slot i's core: sources move between the slots, the slots stay. */
+static struct source_core	*cores[CONF_MAX_SOURCES];
+static struct sources		 sys;
 static struct imsgbuf		*dns_ibuf;
 static uint32_t			 last_qid;
 
@@ -140,21 +122,6 @@ realtime_ntp(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ntp_ts_from_timespec(&ts);
-}
-
-static uint64_t
-poll_ns(int poll)
-{
-	return (1ULL << poll) * 1000000000ULL;
-}
-
-/* Up to a tenth of the interval at random, so sources do not march. */
-static uint64_t
-jitter_ns(uint64_t interval)
-{
-	return interval / 10 == 0 ? 0 :
-	    (uint64_t)arc4random_uniform((uint32_t)(interval / 10 / 1000)) *
-	    1000;
 }
 
 static void
@@ -185,17 +152,19 @@ source_label(const struct source *s, char *buf, size_t len)
 static void
 source_init(struct source *s, size_t nm, uint64_t now)
 {
+	struct source_opts	 opts;
+
 	memset(s, 0, sizeof(*s));
 	s->nm = nm;
 	s->cfg = names[nm].cfg;
 	s->fd = -1;
-	interval_init(&s->iv, s->cfg->minpoll);
-	s->burst = s->cfg->iburst ? IBURST_COUNT : 0;
-	filter_init(&s->filter, precision_s);
-	s->verdict.state = SELECT_UNUSABLE;
-	s->verdict.why = SELECT_WHY_UNREACH;
-	s->next_ns = now + (uint64_t)arc4random_uniform(START_SPREAD_MS) *
-	    1000000ULL;
+	memset(&opts, 0, sizeof(opts));
+	opts.minpoll = s->cfg->minpoll;
+	opts.maxpoll = s->cfg->maxpoll;
+	opts.iburst = s->cfg->iburst;
+	opts.prefer = s->cfg->prefer;
+	opts.noselect = s->cfg->noselect;
+	s->next_ns = sources_start(&sys, &s->core, &opts, now);
 }
 
 /* Give a source an address, with the configured port. */
@@ -214,6 +183,7 @@ source_set_addr(struct source *s, const struct sockaddr *sa, socklen_t len)
 		((struct sockaddr_in6 *)&s->addr)->sin6_port =
 		    htons(s->cfg->port);
 	s->resolved = 1;
+	s->core.active = !s->stopped;
 	s->polls = 0;
 }
 
@@ -272,22 +242,6 @@ addr_dropped(const struct name *n, const struct sockaddr *sa)
 	return 0;
 }
 
-/*
- * The selection's system peer is an index into sources[]: keep it
- * pointing at the same source when the array changes, or forget it.
- */
-static void
-sources_moved(size_t at, int delta)
-{
-	if (!sys.have_result)
-		return;
-	if (delta < 0 && sys.result.syspeer == at)
-		sys.have_result = 0;
-	else if (sys.result.syspeer >= at)
-		sys.result.syspeer = (size_t)((ssize_t)sys.result.syspeer +
-		    delta);
-}
-
 /* A new source of name nm at index at; NULL when every slot is taken. */
 static struct source *
 source_insert(size_t at, size_t nm, uint64_t now)
@@ -297,7 +251,7 @@ source_insert(size_t at, size_t nm, uint64_t now)
 	memmove(&sources[at + 1], &sources[at],
 	    (nsources - at) * sizeof(sources[0]));
 	nsources++;
-	sources_moved(at, 1);
+	sources_moved(&sys, at, 1);
 	source_init(&sources[at], nm, now);
 	return &sources[at];
 }
@@ -306,7 +260,7 @@ static void
 source_remove(size_t at)
 {
 	client_close(&sources[at]);
-	sources_moved(at, -1);
+	sources_moved(&sys, at, -1);
 	memmove(&sources[at], &sources[at + 1],
 	    (nsources - at - 1) * sizeof(sources[0]));
 	nsources--;
@@ -362,16 +316,81 @@ name_init(size_t nm, size_t at, const struct source_cfg *cfg, uint64_t now)
 	return 0;
 }
 
+/* sync.h's, and arc4random, as sources.h asks for them. */
+static int
+ops_updated(void *arg)
+{
+	(void)arg;
+	return sync_updated();
+}
+
+static double
+ops_take_correction(void *arg, uint64_t now)
+{
+	(void)arg;
+	return sync_take_correction(now);
+}
+
+static double
+ops_tolerance(void *arg)
+{
+	(void)arg;
+	return sync_tolerance();
+}
+
+static double
+ops_drift(void *arg)
+{
+	(void)arg;
+	return sync_drift();
+}
+
+/* The system peer's address, for the refid, is ours to add. */
+static void
+ops_update(void *arg, const struct sync_input *in, uint64_t now)
+{
+	struct sync_input	 si = *in;
+
+	(void)arg;
+	memcpy(&si.peer, &sources[sys.result.syspeer].addr, sizeof(si.peer));
+	sync_update(&si, now);
+}
+
+static void
+ops_refuse(void *arg, double offset)
+{
+	(void)arg;
+	sync_refuse(offset);
+}
+
+static uint32_t
+ops_uniform(void *arg, uint32_t upper)
+{
+	(void)arg;
+	return arc4random_uniform(upper);
+}
+
+static const struct sources_ops client_ops = {
+	.updated = ops_updated,
+	.take_correction = ops_take_correction,
+	.tolerance = ops_tolerance,
+	.drift = ops_drift,
+	.update = ops_update,
+	.refuse = ops_refuse,
+	.uniform = ops_uniform,
+};
+
 void
 client_init(struct ntpd_conf *conf, int8_t precision)
 {
 	struct source_cfg	*cfg;
 	uint64_t		 now = monotonic_ns();
+	size_t			 i;
 
-	started_ns = now;
-	select_conf_init(&sel_conf);
-	sel_conf.min_sources = conf->clock.min_sources;
-	precision_s = ldexp(1.0, precision);
+	sources_init(&sys, &client_ops, ldexp(1.0, precision),
+	    conf->clock.min_sources, now);
+	for (i = 0; i < CONF_MAX_SOURCES; i++)
+		cores[i] = &sources[i].core;
 	TAILQ_FOREACH(cfg, &conf->sources, entry) {
 		if (nnames == CONF_MAX_SOURCES ||
 		    name_init(nnames, nsources, cfg, now) == -1)
@@ -384,19 +403,6 @@ void
 client_set_dns(struct imsgbuf *ibuf)
 {
 	dns_ibuf = ibuf;
-}
-
-static void
-client_schedule(struct source *s, uint64_t now)
-{
-	uint64_t	 interval;
-
-	if (s->burst > 0) {
-		s->next_ns = now + IBURST_SPACING_NS;
-		return;
-	}
-	interval = poll_ns(s->iv.poll);
-	s->next_ns = now + interval - jitter_ns(interval);
 }
 
 /*
@@ -426,7 +432,7 @@ client_send(struct source *s, uint64_t now)
 	if (s->fd == -1) {
 		log_warn("source %s: socket", source_label(s, label,
 		    sizeof(label)));
-		client_schedule(s, now);
+		s->next_ns = sources_next_poll(&sys, &s->core, now);
 		return 0;
 	}
 	if (setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on,
@@ -455,245 +461,31 @@ client_send(struct source *s, uint64_t now)
 	}
 	if (lost)
 		client_miss(s, now);
-	if (s->burst > 0)
-		s->burst--;
-	client_schedule(s, now);
+	s->next_ns = sources_polled(&sys, &s->core, now);
 	return lost;
 }
 
-/* The majority's leap indicator among the sources in the combination. */
-static unsigned int
-client_leap(const struct select_source *in)
-{
-	size_t		 i, n = 0, add = 0, del = 0;
-
-	for (i = 0; i < nsources; i++) {
-		if (sources[i].verdict.state != SELECT_COMBINED &&
-		    sources[i].verdict.state != SELECT_SYSPEER)
-			continue;
-		n++;
-		if (in[i].leap == NTP_LEAP_ADD)
-			add++;
-		else if (in[i].leap == NTP_LEAP_DEL)
-			del++;
-	}
-	if (add * 2 > n)
-		return NTP_LEAP_ADD;
-	if (del * 2 > n)
-		return NTP_LEAP_DEL;
-	return NTP_LEAP_NONE;
-}
-
-static double
-median(double *v, size_t n)
-{
-	double	 t;
-	size_t	 i, j;
-
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && v[j - 1] > v[j]; j--) {
-			t = v[j];
-			v[j] = v[j - 1];
-			v[j - 1] = t;
-		}
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /*
- * Sources beyond the tolerance were left out and nothing else agreed:
- * what they asked for is a refused correction.  Their median offset is
- * what a selection among them would have roughly given.
- */
-static void
-client_refuse(const struct select_source *in)
-{
-	double		 off[CONF_MAX_SOURCES];
-	size_t		 i, n = 0;
-
-	for (i = 0; i < nsources; i++)
-		if (sources[i].refused)
-			off[n++] = in[i].offset;
-	if (n > 0)
-		sync_refuse(median(off, n));
-}
-
-/*
- * The first update may step the clock, and comes when the filters hold
- * few samples: their intervals are then wide enough for a liar close to
- * the others to pass for one of them, and pull a weighted mean.  The
- * median of the combined sources does not move for one liar among three.
- */
-static double
-client_first_offset(const struct select_source *in)
-{
-	double	 off[CONF_MAX_SOURCES];
-	size_t	 i, n = 0;
-
-	for (i = 0; i < nsources; i++)
-		if (sources[i].verdict.state == SELECT_COMBINED ||
-		    sources[i].verdict.state == SELECT_SYSPEER)
-			off[n++] = in[i].offset;
-	return n > 0 ? median(off, n) : sys.result.offset;
-}
-
-/*
- * The first update, which may step the clock, waits until every source
- * in its quick start exchanges has IBURST_ENOUGH samples, so that all
- * of them have a say (two sources are no majority against a liar); for
- * 30 s at most.
- */
-static int
-client_bursting(uint64_t now)
-{
-	struct filter_est	 est;
-	size_t			 i;
-
-	if (now - started_ns >= FIRST_UPDATE_WAIT_NS)
-		return 0;
-	for (i = 0; i < nsources; i++) {
-		if (!sources[i].resolved || sources[i].stopped ||
-		    sources[i].burst == 0)
-			continue;
-		if (filter_estimate(&sources[i].filter, now, &est) == -1 ||
-		    est.nsamples < IBURST_ENOUGH)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Without iburst each source becomes usable at its third sample, the
- * sources some seconds apart: the first update, which may step the
- * clock, would rest on whichever came first, a liar as well as another.
- * So until then a source that answers, but is too far yet because its
- * filter holds few samples, is pending (SELECT_F_PENDING): selection
- * waits until the sources that agree are a majority of the usable and
- * the pending ones.  Not after FIRST_MAJORITY_POLLS of the longest
- * minpoll: then what there is will do.
- */
-static int
-client_wait_majority(uint64_t now)
-{
-	size_t	 i;
-	int	 minpoll = POLL_MIN;
-
-	if (sync_updated())
-		return 0;
-	for (i = 0; i < nsources; i++)
-		if (sources[i].resolved && !sources[i].stopped &&
-		    sources[i].cfg->minpoll > minpoll)
-			minpoll = sources[i].cfg->minpoll;
-	return now - started_ns < FIRST_MAJORITY_POLLS * poll_ns(minpoll);
-}
-
-/* The outcome, to the clock. */
-static void
-client_update_clock(const struct select_source *in, uint64_t now)
-{
-	struct sync_input	 si;
-	struct filter_est	 est;
-	struct source		*peer = &sources[sys.result.syspeer];
-
-	if (filter_estimate(&peer->filter, now, &est) == -1)
-		return;
-	memset(&si, 0, sizeof(si));
-	si.offset = sync_updated() ? sys.result.offset :
-	    client_first_offset(in);
-	si.jitter = sys.result.jitter;
-	si.stratum = est.stratum;
-	si.rootdelay = est.rootdelay + est.delay;
-	si.rootdisp = est.rootdisp + est.disp;
-	si.leap = client_leap(in);
-	memcpy(&si.peer, &peer->addr, sizeof(si.peer));
-	sync_update(&si, now);
-}
-
-/*
- * Bring the samples of every source up to date with the steps and slews
- * made to the clock since they were taken.  A new sample is measured on
- * the clock as it is now: this must come before it joins them, or it
- * would be corrected twice, and judged against stages not yet shifted
- * (the first sample after the startup step would look like a 5 s spike).
- */
-static void
-client_catch_up(uint64_t now)
-{
-	double	 moved;
-	size_t	 i;
-
-	moved = sync_take_correction(now);
-	if (moved != 0)
-		for (i = 0; i < nsources; i++)
-			filter_adjust(&sources[i].filter, moved);
-}
-
-/*
- * Run selection over every source's estimate, after bringing the
- * samples up to date with the corrections made to the clock since.
+ * Run selection (sources.h), say which sources were newly left out for
+ * the tolerance, and let the outcome update the clock.
  */
 static void
 client_select(uint64_t now)
 {
-	struct select_source	 in[CONF_MAX_SOURCES];
-	struct select_verdict	 v[CONF_MAX_SOURCES];
-	struct filter_est	 est;
-	double			 tolerance;
-	char			 label[SOURCE_NAME_MAX + ADDR_STRLEN + 4];
-	size_t			 i;
-	int			 refused, wait;
+	char	 label[SOURCE_NAME_MAX + ADDR_STRLEN + 4];
+	size_t	 i;
 
-	client_catch_up(now);
-	tolerance = sync_tolerance();
-	wait = client_wait_majority(now);
-	for (i = 0; i < nsources; i++) {
-		memset(&in[i], 0, sizeof(in[i]));
-		in[i].reach = filter_reach(&sources[i].filter);
-		in[i].stratum = NTP_MAX_STRATUM;
-		in[i].leap = NTP_LEAP_UNSYNC;
-		in[i].rootdist = FILTER_MAXDISP;
-		refused = 0;
-		if (filter_estimate(&sources[i].filter, now, &est) == 0) {
-			in[i].offset = est.offset;
-			in[i].rootdist = est.rootdist;
-			in[i].jitter = est.jitter;
-			in[i].stratum = est.stratum;
-			in[i].leap = est.leap;
-			/* Once the clock is set, no source may drag it. */
-			if (tolerance > 0 && fabs(est.offset) > tolerance)
-				refused = 1;
-		}
-		if (refused && !sources[i].refused)
-			log_warnx("source %s: offset %+.6f s is beyond the "
-			    "tolerance of %g s: left out",
-			    source_label(&sources[i], label, sizeof(label)),
-			    est.offset, tolerance);
-		sources[i].refused = refused;
-		if (sources[i].cfg->prefer)
-			in[i].flags |= SELECT_F_PREFER;
-		if (sources[i].cfg->noselect || sources[i].refused)
-			in[i].flags |= SELECT_F_NOSELECT;
-		if (sys.have_result && sys.result.syspeer == i)
-			in[i].flags |= SELECT_F_SYSPEER;
-		if (wait && in[i].reach != 0 && sources[i].resolved &&
-		    !sources[i].stopped)
-			in[i].flags |= SELECT_F_PENDING;
-	}
-	if (select_run(&sel_conf, in, nsources, v, &sys.result) == -1) {
+	if (sources_select(&sys, cores, nsources, now) == -1) {
 		log_warn("selection");
 		return;
 	}
 	for (i = 0; i < nsources; i++)
-		sources[i].verdict = v[i];
-	sys.have_result = sys.result.status == SELECT_OK;
-	sys.updated_ns = now;
-	/* Until the first update, an outcome waits for the bursts. */
-	if (sys.have_result && (fresh || !sync_updated())) {
-		if (sync_updated() || !client_bursting(now))
-			client_update_clock(in, now);
-	}
-	else if (fresh)
-		client_refuse(in);
-	fresh = 0;
+		if (sources[i].core.newly_refused)
+			log_warnx("source %s: offset %+.6f s is beyond the "
+			    "tolerance of %g s: left out",
+			    source_label(&sources[i], label, sizeof(label)),
+			    sources[i].core.input.offset, sys.tolerance);
+	sources_update_clock(&sys, cores, nsources, now);
 }
 
 /*
@@ -717,9 +509,8 @@ client_lost(struct source *s, uint64_t now)
 static void
 client_miss(struct source *s, uint64_t now)
 {
-	filter_miss(&s->filter);
-	interval_miss(&s->iv, s->cfg->minpoll);
-	if (++s->polls >= UNREACH_POLLS && filter_reach(&s->filter) == 0)
+	sources_miss(&s->core);
+	if (++s->polls >= UNREACH_POLLS && filter_reach(&s->core.filter) == 0)
 		client_lost(s, now);
 }
 
@@ -731,29 +522,10 @@ client_stats_sample(const struct source *s, const struct filter_sample *fs,
 	struct filter_est	 est;
 	double			 jitter = 0;
 
-	if (filter_estimate(&s->filter, now, &est) == 0)
+	if (filter_estimate(&s->core.filter, now, &est) == 0)
 		jitter = est.jitter;
 	stats_sample((const struct sockaddr *)&s->addr, fs->offset, fs->delay,
 	    fs->disp, jitter, fs->stratum);
-}
-
-/*
- * The estimate moved to a newer sample: by how much, against the noise,
- * sets the poll interval (interval.h).  The first estimate has nothing
- * to be compared with.
- */
-static void
-client_interval(struct source *s, const struct filter_est *before,
-    uint64_t now)
-{
-	struct filter_est	 after;
-
-	if (before == NULL || filter_estimate(&s->filter, now, &after) == -1) {
-		interval_kept(&s->iv, s->cfg->maxpoll);
-		return;
-	}
-	interval_sample(&s->iv, s->cfg->minpoll, s->cfg->maxpoll,
-	    after.offset - before->offset, after.noise);
 }
 
 static void
@@ -761,39 +533,10 @@ client_sample(struct source *s, const struct exchange_sample *es,
     uint64_t now)
 {
 	struct filter_sample	 fs;
-	struct filter_est	 before;
 	enum filter_verdict	 verdict;
-	int			 had;
 
-	memset(&fs, 0, sizeof(fs));
-	fs.offset = es->offset;
-	fs.delay = es->delay;
-	/* What the two clocks' readings may be off by, and the drift. */
-	fs.disp = precision_s + ldexp(1.0, es->precision) +
-	    FILTER_PHI * es->delay;
-	fs.t_ns = now;
-	fs.rootdelay = es->root_delay;
-	fs.rootdisp = es->root_dispersion;
-	fs.stratum = es->stratum;
-	fs.leap = es->leap;
-	client_catch_up(now);
-	/* Until the frequency is known the clock drifts: see filter.c. */
-	filter_set_drift(&s->filter, sync_drift());
-	had = filter_estimate(&s->filter, now, &before) == 0;
-	verdict = filter_add(&s->filter, &fs);
-	switch (verdict) {
-	case FILTER_UPDATED:
-	case FILTER_STEP:
-		fresh = 1;
-		client_interval(s, had ? &before : NULL, now);
-		break;
-	case FILTER_STORED:
-		interval_kept(&s->iv, s->cfg->maxpoll);
-		break;
-	default:
-		interval_held(&s->iv);
-		break;
-	}
+	verdict = sources_sample(&sys, cores, nsources, &s->core, es, now,
+	    &fs);
 	if (verdict != FILTER_INVALID && verdict != FILTER_UNSYNC)
 		client_stats_sample(s, &fs, now);
 	s->samples++;
@@ -861,6 +604,7 @@ client_receive(struct source *s, uint64_t now)
 		client_close(s);
 		s->kod++;
 		s->stopped = 1;
+		s->core.active = 0;
 		log_warnx("source %s refuses us (kiss-o'-death %.4s): no "
 		    "more queries to it", source_label(s, label,
 		    sizeof(label)), "DENY");
@@ -870,14 +614,11 @@ client_receive(struct source *s, uint64_t now)
 	case EXCHANGE_KOD_RATE:
 		client_close(s);
 		s->kod++;
-		s->burst = 0;
-		/* No sample, but the source is there: not a miss. */
-		filter_miss(&s->filter);
-		interval_slow_down(&s->iv, POLL_MAX);
-		client_schedule(s, now);
+		sources_slow_down(&s->core);
+		s->next_ns = sources_next_poll(&sys, &s->core, now);
 		log_info("source %s asks us to slow down: polling every "
 		    "%llu s", source_label(s, label, sizeof(label)),
-		    1ULL << s->iv.poll);
+		    1ULL << s->core.iv.poll);
 		break;
 	case EXCHANGE_BAD_ORIGIN:
 	case EXCHANGE_BAD_LENGTH:
@@ -931,8 +672,7 @@ client_reap(uint64_t now)
 			n->deficit++;
 		if (name_members(nm, NULL) == 1) {
 			client_close(s);
-			if (sys.have_result && sys.result.syspeer == i)
-				sys.have_result = 0;
+			sources_forget(&sys, i);
 			source_init(s, nm, now);
 			i++;
 		} else
@@ -1073,8 +813,7 @@ name_server_answer(size_t nm, const struct dns_answer *a, uint64_t now)
 	if (s->resolved) {
 		addr_ntop((struct sockaddr *)&s->addr, from, sizeof(from));
 		client_close(s);
-		if (sys.have_result && &sources[sys.result.syspeer] == s)
-			sys.have_result = 0;
+		sources_forget(&sys, (size_t)(s - sources));
 		/* Another server: nothing of the old one applies. */
 		source_init(s, nm, now);
 		source_set_addr(s, pick, picklen);
@@ -1175,7 +914,8 @@ client_run(uint64_t now)
 		s = &sources[i];
 		if (!s->resolved || s->stopped)
 			continue;
-		if (s->fd != -1 && now - s->sent_ns >= REPLY_TIMEOUT_NS) {
+		if (s->fd != -1 &&
+		    now - s->sent_ns >= SOURCES_REPLY_TIMEOUT_NS) {
 			client_close(s);
 			s->timeouts++;
 			client_miss(s, now);
@@ -1201,8 +941,8 @@ client_timeout(uint64_t now)
 			continue;
 		t = sources[i].next_ns;
 		if (sources[i].fd != -1 &&
-		    sources[i].sent_ns + REPLY_TIMEOUT_NS < t)
-			t = sources[i].sent_ns + REPLY_TIMEOUT_NS;
+		    sources[i].sent_ns + SOURCES_REPLY_TIMEOUT_NS < t)
+			t = sources[i].sent_ns + SOURCES_REPLY_TIMEOUT_NS;
 		if (t < next)
 			next = t;
 	}
@@ -1299,7 +1039,7 @@ client_reconfigure(struct ntpd_conf *newconf, int *added, int *removed)
 				client_close(&osources[i]);
 		(*removed)++;
 	}
-	sel_conf.min_sources = newconf->clock.min_sources;
+	sys.conf.min_sources = newconf->clock.min_sources;
 }
 
 size_t
@@ -1351,7 +1091,7 @@ ctl_state(enum select_state st)
 static uint32_t
 ctl_select_status(void)
 {
-	if (sys.updated_ns == 0)
+	if (sys.selected_ns == 0)
 		return CTL_SEL_NONE;
 	switch (sys.result.status) {
 	case SELECT_OK:
@@ -1397,12 +1137,12 @@ client_show_peers(struct imsgbuf *out, uint64_t now)
 		if (s->resolved)
 			addr_format((struct sockaddr *)&s->addr, cp.addr,
 			    sizeof(cp.addr));
-		cp.state = s->refused ? CTL_PEER_REFUSED :
-		    ctl_state(s->verdict.state);
-		cp.why = s->verdict.why;
-		cp.poll = s->iv.poll;
-		cp.reach = filter_reach(&s->filter);
-		if (filter_estimate(&s->filter, now, &est) == 0) {
+		cp.state = s->core.refused ? CTL_PEER_REFUSED :
+		    ctl_state(s->core.verdict.state);
+		cp.why = s->core.verdict.why;
+		cp.poll = s->core.iv.poll;
+		cp.reach = filter_reach(&s->core.filter);
+		if (filter_estimate(&s->core.filter, now, &est) == 0) {
 			cp.have_sample = 1;
 			cp.stratum = est.stratum;
 			cp.age = (double)(now - est.t_ns) / 1e9;

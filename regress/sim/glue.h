@@ -1,10 +1,12 @@
 /*
- * The engine's glue, as the simulator needs it: what ntpd/client.c and
- * ntpd/sync.c do between the pure modules, in their order, with their
- * I/O (sockets, clock_gettime, arc4random, the parent's pipe) replaced
- * by the calls below.  Each function names the daemon's function it
- * mirrors; a change there must be made here too, until that glue is
- * shared sans-IO code.
+ * The engine as the simulator runs it.  Its decisions are the daemon's
+ * own: ntpd/sources.c, called as client.c calls it.  Around them stand
+ * the calls below, in place of what client.c does with sockets,
+ * clock_gettime and arc4random (its timers, and which replies are a
+ * miss, follow client.c's), and glue.c's glue_sync_* functions, in
+ * place of what sync.c does with the parent's pipe: those copy sync.c's
+ * path between the discipline and the parent, and a change there must
+ * be made in them too.
  */
 #ifndef NTPD_SIM_GLUE_H
 #define NTPD_SIM_GLUE_H
@@ -14,13 +16,12 @@
 
 #include "discipline.h"
 #include "exchange.h"
-#include "filter.h"
-#include "interval.h"
 #include "ntp.h"
 #include "ntpd.h"
 #include "rng.h"
 #include "select.h"
 #include "sim.h"
+#include "sources.h"
 
 /* What the engine does to the world. */
 struct glue_ops {
@@ -40,18 +41,14 @@ struct glue_ops {
 			    const struct discipline_cmd *);
 };
 
-/* client.c's struct source, less its socket and statistics. */
+/* client.c's struct source, less its name, socket and statistics. */
 struct glue_source {
 	struct exchange		 ex;
-	struct filter		 filter;
+	struct source_core	 core;
 	int			 waiting;	/* client.c: fd != -1 */
 	struct ntp_ts		 t1;
 	uint64_t		 sent_ns;
 	uint64_t		 next_ns;
-	struct interval		 iv;
-	int			 burst;
-	struct select_verdict	 verdict;
-	int			 refused;
 	uint64_t		 sent;
 };
 
@@ -61,13 +58,9 @@ struct glue {
 	struct rng		 rng;		/* arc4random's stand-in */
 	/* client.c */
 	struct glue_source	 src[SIM_MAX_SERVERS];
+	struct source_core	*cores[SIM_MAX_SERVERS]; /* src[i].core */
 	size_t			 nsources;
-	struct select_conf	 sel_conf;
-	struct select_result	 result;
-	int			 have_result;
-	double			 precision_s;
-	int			 fresh;
-	uint64_t		 started_ns;
+	struct sources		 sources;
 	/* sync.c */
 	struct discipline	 disc;
 	double			 taken;
