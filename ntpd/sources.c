@@ -154,13 +154,21 @@ sources_slow_down(struct source_core *s)
 	interval_slow_down(&s->iv, POLL_MAX);
 }
 
-/* Up to a tenth of the interval at random, so sources do not march. */
+/*
+ * Up to a tenth of the interval at random, so sources do not march: in
+ * microseconds, or in milliseconds when a tenth is more microseconds
+ * than 32 bits hold (polls of 16 and 17).
+ */
 static uint64_t
 poll_jitter_ns(struct sources *sys, uint64_t interval)
 {
-	return interval / 10 == 0 ? 0 :
-	    (uint64_t)sys->ops.uniform(sys->ops.arg,
-	    (uint32_t)(interval / 10 / 1000)) * 1000;
+	uint64_t	 tenth_us = interval / 10 / 1000;
+
+	if (tenth_us <= UINT32_MAX)
+		return (uint64_t)sys->ops.uniform(sys->ops.arg,
+		    (uint32_t)tenth_us) * 1000;
+	return (uint64_t)sys->ops.uniform(sys->ops.arg,
+	    (uint32_t)(tenth_us / 1000)) * 1000000;
 }
 
 uint64_t

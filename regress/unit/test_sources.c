@@ -484,6 +484,12 @@ START_TEST(schedule)
 	/* 64 s, less 6.4 s (in us) at most. */
 	ck_assert_uint_eq(b.f.upper, 6400000);
 	ck_assert_uint_eq(next, b.now + 64 * SEC - 6399999 * 1000ULL);
+	/* At poll 17, a tenth is 13107.2 s: in ms, for 32 bits. */
+	b.src[0].iv.poll = 17;
+	next = sources_next_poll(&b.sys, &b.src[0], b.now);
+	ck_assert_uint_eq(b.f.upper, 13107200);
+	ck_assert_uint_eq(next, b.now + 131072 * SEC -
+	    13107199 * 1000000ULL);
 }
 END_TEST
 
