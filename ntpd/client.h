@@ -2,8 +2,8 @@
  * The engine's client side: one exchange at a time with each upstream
  * source, each from a fresh socket (a new random source port), the
  * samples through the filter, and the sources through selection.  The
- * decisions are the pure modules' (exchange, filter, select); this is
- * their I/O and their timers.  Names are resolved through the dns
+ * decisions are the pure modules' (exchange, and sources.c over filter,
+ * interval and select); this is their I/O and their timers.  Names are resolved through the dns
  * process (dns.h); client.c says how servers and pools use the answers.
  */
 #ifndef NTPD_CLIENT_H
