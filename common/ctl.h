@@ -174,7 +174,7 @@ struct ctl_peer {
 	uint64_t	rejected;	/* replies refused, any reason */
 	uint64_t	kod;		/* kisses received */
 	uint32_t	stopped;	/* 1: the server said DENY, not asked */
-	uint32_t	flags;		/* 1 prefer, 2 noselect */
+	uint32_t	flags;		/* 1 prefer, 2 noselect, 4 trusted */
 };
 
 struct ctl_error {

@@ -344,6 +344,7 @@ json_peer(struct json *j, const struct ctl_peer *p)
 	json_uint(j, "kod", p->kod);
 	json_bool(j, "prefer", (p->flags & 1) != 0);
 	json_bool(j, "noselect", (p->flags & 2) != 0);
+	json_bool(j, "trusted", (p->flags & 4) != 0);
 	json_close(j, '}');
 }
 

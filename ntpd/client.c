@@ -164,6 +164,7 @@ source_init(struct source *s, size_t nm, uint64_t now)
 	opts.iburst = s->cfg->iburst;
 	opts.prefer = s->cfg->prefer;
 	opts.noselect = s->cfg->noselect;
+	opts.trusted = s->cfg->trusted;
 	s->next_ns = sources_start(&sys, &s->core, &opts, now);
 }
 
@@ -1160,7 +1161,7 @@ client_show_peers(struct imsgbuf *out, uint64_t now)
 		cp.kod = s->kod;
 		cp.stopped = s->stopped;
 		cp.flags = (s->cfg->prefer ? 1 : 0) |
-		    (s->cfg->noselect ? 2 : 0);
+		    (s->cfg->noselect ? 2 : 0) | (s->cfg->trusted ? 4 : 0);
 		if (imsg_compose(out, CTL_PEER, 0, -1, &cp, sizeof(cp)) == -1)
 			return;
 	}

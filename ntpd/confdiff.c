@@ -178,6 +178,8 @@ source_text(const struct source_cfg *s, char *buf, size_t len)
 		strlcat(opts, " prefer", sizeof(opts));
 	if (s->noselect)
 		strlcat(opts, " noselect", sizeof(opts));
+	if (s->trusted)
+		strlcat(opts, " trusted", sizeof(opts));
 	text(buf, len, "%s %s%s", s->kind == SOURCE_SERVERS ? "servers" :
 	    "server", s->host, opts);
 }

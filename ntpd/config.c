@@ -751,7 +751,7 @@ source_number(struct parser *p, const struct line *l, int *i,
 
 /*
  * server|servers|pool HOST [port N] [iburst] [minpoll N] [maxpoll N]
- *     [prefer] [noselect]
+ *     [prefer] [noselect] [trusted]
  */
 static int
 source_options(struct parser *p, const struct line *l,
@@ -775,6 +775,9 @@ source_options(struct parser *p, const struct line *l,
 				return -1;
 		} else if (strcmp(opt, "noselect") == 0) {
 			if (source_flag(p, l, opt, &src->noselect) == -1)
+				return -1;
+		} else if (strcmp(opt, "trusted") == 0) {
+			if (source_flag(p, l, opt, &src->trusted) == -1)
 				return -1;
 		} else if (strcmp(opt, "port") == 0) {
 			if (source_flag(p, l, opt, &seen_port) == -1 ||
@@ -1850,5 +1853,6 @@ config_source_equal(const struct source_cfg *a, const struct source_cfg *b)
 	return a->kind == b->kind && a->port == b->port &&
 	    same_host(a->host, b->host) && a->minpoll == b->minpoll &&
 	    a->maxpoll == b->maxpoll && a->iburst == b->iburst &&
-	    a->prefer == b->prefer && a->noselect == b->noselect;
+	    a->prefer == b->prefer && a->noselect == b->noselect &&
+	    a->trusted == b->trusted;
 }

@@ -112,6 +112,7 @@ struct source_cfg {
 	int			 iburst;	/* a quick burst at start */
 	int			 prefer;
 	int			 noselect;	/* measured, never used */
+	int			 trusted;	/* outvoted only by trusted */
 	int			 lineno;
 };
 TAILQ_HEAD(source_list, source_cfg);

@@ -233,7 +233,7 @@ select_run(const struct select_conf *conf, const struct select_source *src,
 	struct cand	 c[SELECT_MAX_SOURCES], *peer;
 	struct edge	 e[3 * SELECT_MAX_SOURCES];
 	double		 low, high, y, z, w, d;
-	size_t		 i, j, nc, ne, k, npending;
+	size_t		 i, j, nc, ne, k, npending, ntrusted;
 	unsigned int	 why;
 
 	if (conf == NULL || res == NULL || !conf_ok(conf) ||
@@ -269,8 +269,15 @@ select_run(const struct select_conf *conf, const struct select_source *src,
 		return 0;
 	}
 
+	/* With trusted sources, theirs is the majority that counts. */
+	ntrusted = 0;
+	for (i = 0; i < nc; i++)
+		if (c[i].flags & SELECT_F_TRUSTED)
+			ntrusted++;
 	ne = 0;
 	for (i = 0; i < nc; i++) {
+		if (ntrusted > 0 && !(c[i].flags & SELECT_F_TRUSTED))
+			continue;
 		e[ne].val = c[i].offset - c[i].dist;
 		e[ne++].type = EDGE_LOW;
 		e[ne].val = c[i].offset;
@@ -279,7 +286,8 @@ select_run(const struct select_conf *conf, const struct select_source *src,
 		e[ne++].type = EDGE_HIGH;
 	}
 	sort_edges(e, ne);
-	if (intersect(e, ne, (unsigned int)nc, &low, &high) == -1) {
+	if (intersect(e, ne, (unsigned int)(ntrusted > 0 ? ntrusted : nc),
+	    &low, &high) == -1) {
 		/* The verdicts already say falseticker. */
 		res->status = SELECT_NO_MAJORITY;
 		return 0;
@@ -296,7 +304,7 @@ select_run(const struct select_conf *conf, const struct select_source *src,
 		}
 	nc = j;
 	res->ntruechimers = (unsigned int)nc;
-	if (nc * 2 <= res->nusable + npending) {
+	if (ntrusted == 0 && nc * 2 <= res->nusable + npending) {
 		res->status = SELECT_WAITING;
 		return 0;
 	}

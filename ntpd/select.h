@@ -34,6 +34,7 @@ struct select_conf {
 #define SELECT_F_NOSELECT	0x02	/* shown, never used */
 #define SELECT_F_SYSPEER	0x04	/* the system peer of the last run */
 #define SELECT_F_PENDING	0x08	/* may have a say soon: see below */
+#define SELECT_F_TRUSTED	0x10	/* outvoted only by the trusted */
 
 /* A source's filtered state, e.g. from filter_estimate(). */
 struct select_source {
@@ -109,6 +110,13 @@ void	select_conf_init(struct select_conf *);
  * else the least of stratum * maxdist + rootdist.  The offset combines
  * the survivors within combine_limit of the peer's distance, weighted by
  * 1 / rootdist.
+ *
+ * When some usable sources are SELECT_F_TRUSTED, the intersection is
+ * theirs alone: the interval most of the trusted agree on, against which
+ * every usable source, trusted or not, is a truechimer or a falseticker.
+ * So untrusted sources never outvote a trusted one, and the wait for
+ * pending ones below does not apply; trusted sources that disagree leave
+ * no majority.
  *
  * A source unusable only for its distance but flagged SELECT_F_PENDING
  * (its filter holds too few samples yet, say) has no interval, but may

@@ -246,6 +246,8 @@ judge(struct sources *sys, struct source_core *s, size_t i, int wait,
 		in->flags |= SELECT_F_PREFER;
 	if (s->opts.noselect || s->refused)
 		in->flags |= SELECT_F_NOSELECT;
+	if (s->opts.trusted)
+		in->flags |= SELECT_F_TRUSTED;
 	if (sys->have_result && sys->result.syspeer == i)
 		in->flags |= SELECT_F_SYSPEER;
 	if (wait && in->reach != 0 && s->active)

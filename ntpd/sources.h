@@ -53,6 +53,7 @@ struct source_opts {
 	int		 iburst;
 	int		 prefer;
 	int		 noselect;
+	int		 trusted;
 };
 
 /* One source's state: the caller's, to read and to hold. */

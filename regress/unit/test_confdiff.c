@@ -100,6 +100,15 @@ START_TEST(test_source_options_change)
 	int	 rc;
 
 	/* Another option is another source: removed and added. */
+	diff_text("server 192.0.2.1 trusted\n", "server 192.0.2.1 trusted\n",
+	    out, sizeof(out), &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(out, "");
+	diff_text("server 192.0.2.1\n", "server 192.0.2.1 trusted\n", out,
+	    sizeof(out), &rc);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_str_eq(out, "- server 192.0.2.1\n"
+	    "+ server 192.0.2.1 trusted\n");
 	diff_text("server 192.0.2.1\n", "server 192.0.2.1 noselect\n", out,
 	    sizeof(out), &rc);
 	ck_assert_int_eq(rc, 0);

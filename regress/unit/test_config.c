@@ -857,7 +857,7 @@ START_TEST(source_options)
 	conf = parse_ok("server 192.0.2.1\n"
 	    "server 192.0.2.2 port 10123 iburst minpoll 4 maxpoll 4 prefer\n"
 	    "pool pool.example.net noselect minpoll 12\n"
-	    "server 192.0.2.1 port 124 maxpoll 4\n");
+	    "server 192.0.2.1 port 124 maxpoll 4 trusted\n");
 	a = TAILQ_FIRST(&conf->sources);
 	b = TAILQ_NEXT(a, entry);
 	c = TAILQ_NEXT(b, entry);
@@ -865,7 +865,7 @@ START_TEST(source_options)
 	ck_assert_uint_eq(a->port, 123);
 	ck_assert_int_eq(a->minpoll, POLL_DEFAULT_MIN);
 	ck_assert_int_eq(a->maxpoll, POLL_DEFAULT_MAX);
-	ck_assert(!a->iburst && !a->prefer && !a->noselect);
+	ck_assert(!a->iburst && !a->prefer && !a->noselect && !a->trusted);
 	ck_assert_uint_eq(b->port, 10123);
 	ck_assert(b->iburst && b->prefer && !b->noselect);
 	ck_assert_int_eq(b->minpoll, 4);
@@ -878,6 +878,7 @@ START_TEST(source_options)
 	ck_assert_int_eq(d->maxpoll, 4);
 	/* The same address on another port is another source. */
 	ck_assert_uint_eq(d->port, 124);
+	ck_assert(d->trusted && !c->trusted);
 	config_free(conf);
 }
 END_TEST
@@ -1145,6 +1146,8 @@ static const struct err_case err_cases[] = {
 	{ "pool a.example.net {\n", 0, { L1 "unexpected \"{\"" } },
 	{ "server 192.0.2.1 iburst iburst\n", 0,
 	    { L1 "\"iburst\" given twice" } },
+	{ "server 192.0.2.1 trusted trusted\n", 0,
+	    { L1 "\"trusted\" given twice" } },
 	{ "server 192.0.2.1 minpoll\n", 0,
 	    { L1 "\"minpoll\" needs a number" } },
 	{ "server 192.0.2.1 minpoll 2\n", 0,

@@ -121,6 +121,59 @@ START_TEST(pending)
 }
 END_TEST
 
+/*
+ * Trusted sources: their majority is the one that counts.  Three
+ * untrusted agree far from one trusted: the trusted one wins, and they
+ * are falsetickers; two trusted that disagree leave no majority.
+ */
+START_TEST(trusted)
+{
+	struct select_conf	c = defconf();
+	struct select_source	s[4];
+	struct select_verdict	v[4];
+	struct select_result	r;
+
+	s[0] = src(0, 10 * MS);
+	s[0].flags = SELECT_F_TRUSTED;
+	s[1] = src(1.0, 10 * MS);
+	s[2] = src(1.001, 10 * MS);
+	s[3] = src(1.002, 10 * MS);
+	run(&c, s, 4, v, &r);
+	ck_assert_int_eq(r.status, SELECT_OK);
+	ck_assert_int_eq(v[0].state, SELECT_SYSPEER);
+	ck_assert_uint_eq(count(v, 4, SELECT_FALSETICKER), 3);
+	ck_assert_uint_eq(r.ntruechimers, 1);
+
+	/* Without the flag the three outvote it. */
+	s[0].flags = 0;
+	run(&c, s, 4, v, &r);
+	ck_assert_int_eq(v[0].state, SELECT_FALSETICKER);
+	ck_assert_uint_eq(r.ntruechimers, 3);
+
+	/* An untrusted source that agrees with the trusted is kept. */
+	s[0].flags = SELECT_F_TRUSTED;
+	s[1].offset = 1 * MS;
+	run(&c, s, 4, v, &r);
+	ck_assert_int_eq(r.status, SELECT_OK);
+	ck_assert_uint_eq(r.ntruechimers, 2);
+	ck_assert_int_ne(v[1].state, SELECT_FALSETICKER);
+
+	/* Two trusted that disagree: no majority of the trusted. */
+	s[2].flags = SELECT_F_TRUSTED;
+	run(&c, s, 4, v, &r);
+	ck_assert_int_eq(r.status, SELECT_NO_MAJORITY);
+
+	/* A trusted source does not wait for pending ones. */
+	s[1] = src(0, 3.0);
+	s[2] = src(0, 3.0);
+	s[3] = src(0, 3.0);
+	s[1].flags = s[2].flags = s[3].flags = SELECT_F_PENDING;
+	run(&c, s, 4, v, &r);
+	ck_assert_int_eq(r.status, SELECT_OK);
+	ck_assert_int_eq(v[0].state, SELECT_SYSPEER);
+}
+END_TEST
+
 START_TEST(conf_defaults)
 {
 	struct select_conf	c;
@@ -1123,6 +1176,7 @@ select_suite(void)
 	tcase_add_test(tc, prefer);
 	tcase_add_test(tc, min_sources);
 	tcase_add_test(tc, pending);
+	tcase_add_test(tc, trusted);
 	tcase_add_test(tc, wan_asymmetric);
 	tcase_add_test(tc, cluster);
 	tcase_add_test(tc, combine);
