@@ -358,10 +358,10 @@ ops_update(void *arg, const struct sync_input *in, uint64_t now)
 }
 
 static void
-ops_refuse(void *arg, double offset)
+ops_refuse(void *arg, double offset, uint64_t now)
 {
 	(void)arg;
-	sync_refuse(offset);
+	sync_refuse(offset, now);
 }
 
 static uint32_t

@@ -101,6 +101,7 @@ struct imsg_ctl_done {
 struct imsg_refused {
 	double		offset;		/* s, what the sources asked */
 	double		tolerance;	/* s */
+	uint64_t	unsaid;		/* refused since the last one said */
 };
 
 struct imsg_log_hdr {

@@ -427,7 +427,7 @@ static void
 parent_refused(struct child *c, struct imsg *imsg)
 {
 	struct imsg_refused	 r;
-	char			 offset[32], tolerance[32];
+	char			 offset[32], tolerance[32], unsaid[32];
 
 	if (imsg->datalen != sizeof(r)) {
 		log_warnx("%s: malformed refusal (%zu bytes)", c->label,
@@ -437,8 +437,10 @@ parent_refused(struct child *c, struct imsg *imsg)
 	memcpy(&r, imsg->data, sizeof(r));
 	snprintf(offset, sizeof(offset), "%+.6f", r.offset);
 	snprintf(tolerance, sizeof(tolerance), "%g", r.tolerance);
+	snprintf(unsaid, sizeof(unsaid), "%llu",
+	    (unsigned long long)r.unsaid);
 	auditlog_event(AUDIT_EV_REFUSED, AUDIT_WHO_DAEMON, "by", "engine",
-	    "offset", offset, "tolerance", tolerance, NULL);
+	    "offset", offset, "tolerance", tolerance, "unsaid", unsaid, NULL);
 }
 
 /* A line of a control request's answer, through the engine. */

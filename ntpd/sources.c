@@ -399,7 +399,8 @@ update(struct sources *sys, struct source_core *const *all, size_t n,
  * what a selection among them would have roughly given.
  */
 static void
-refuse(struct sources *sys, struct source_core *const *all, size_t n)
+refuse(struct sources *sys, struct source_core *const *all, size_t n,
+    uint64_t now)
 {
 	double		 off[SELECT_MAX_SOURCES];
 	size_t		 i, noff = 0;
@@ -408,7 +409,7 @@ refuse(struct sources *sys, struct source_core *const *all, size_t n)
 		if (all[i]->refused)
 			off[noff++] = all[i]->input.offset;
 	if (noff > 0)
-		sys->ops.refuse(sys->ops.arg, median(off, noff));
+		sys->ops.refuse(sys->ops.arg, median(off, noff), now);
 }
 
 void
@@ -424,7 +425,7 @@ sources_update_clock(struct sources *sys, struct source_core *const *all,
 		if (updated || !bursting(sys, all, n, now))
 			update(sys, all, n, now);
 	} else if (sys->fresh)
-		refuse(sys, all, n);
+		refuse(sys, all, n, now);
 	sys->fresh = 0;
 }
 

@@ -41,7 +41,7 @@ struct sources_ops {
 	/* in->peer is left zero: the peer is the result's syspeer */
 	void	 (*update)(void *arg, const struct sync_input *in,
 		     uint64_t now_ns);
-	void	 (*refuse)(void *arg, double offset);
+	void	 (*refuse)(void *arg, double offset, uint64_t now_ns);
 	/* a random number below upper (0 when upper is 0) */
 	uint32_t (*uniform)(void *arg, uint32_t upper);
 };

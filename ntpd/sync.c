@@ -21,6 +21,7 @@
 #define MAX_DIST	1.5		/* s: root distance of a usable clock;
 					   holdover ends beyond it */
 #define NS_PER_S	1000000000ULL
+#define REFUSED_SAY_NS	(600 * NS_PER_S)	/* refusals said at most */
 
 static struct discipline	 disc;
 static struct imsgbuf		*parent;	/* the engine's link's */
@@ -32,6 +33,8 @@ static int			 warned_error;
 static double			 taken;		/* corrections handed out */
 static double			 tolerance;
 static unsigned int		 holdover;	/* s; 0: no bound */
+static uint64_t			 refused_said_ns;	/* 0: none yet */
+static uint64_t			 refused_unsaid;
 static struct sync_state	 served;
 static int8_t			 precision;
 
@@ -282,28 +285,40 @@ sync_make_served(uint64_t now)
 	engine_publish_sync();
 }
 
-/* Said, logged, and audited by the parent. */
+/*
+ * Said, logged, and audited by the parent: the first, then at most one
+ * every REFUSED_SAY_NS, with how many went unsaid in between.  Sources
+ * that stay away are refused at every update, every few seconds at
+ * short polls.  Every one is counted, shown, and in the statistics.
+ */
 static void
-sync_refused(double offset)
+sync_refused(double offset, uint64_t now)
 {
 	struct imsg_refused	 r;
 
+	stats_update("refused", offset, disc.freq, disc.skew, 0, 0, 0);
+	if (refused_said_ns != 0 && now - refused_said_ns < REFUSED_SAY_NS) {
+		refused_unsaid++;
+		return;
+	}
 	log_warnx("clock: correction of %+.6f s refused: beyond the "
 	    "tolerance of %g s (%llu refused)", offset, tolerance,
 	    (unsigned long long)disc.refused);
-	stats_update("refused", offset, disc.freq, disc.skew, 0, 0, 0);
 	memset(&r, 0, sizeof(r));
 	r.offset = offset;
 	r.tolerance = tolerance;
+	r.unsaid = refused_unsaid;
 	parent_link->refused(&r);
+	refused_said_ns = now != 0 ? now : 1;
+	refused_unsaid = 0;
 }
 
 void
-sync_refuse(double offset)
+sync_refuse(double offset, uint64_t now)
 {
 	disc.refused++;
 	disc.last_refused = offset;
-	sync_refused(offset);
+	sync_refused(offset, now);
 }
 
 /*
@@ -350,7 +365,7 @@ sync_update(const struct sync_input *in, uint64_t now)
 		return;
 	}
 	if (cmd.action == DISC_REFUSE) {
-		sync_refused(cmd.offset);
+		sync_refused(cmd.offset, now);
 		return;
 	}
 	stats_update(cmd.action == DISC_STEP ? "step" : cmd.action ==

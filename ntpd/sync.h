@@ -72,8 +72,10 @@ double	sync_tolerance(void);
 /*
  * Fresh samples put the sources beyond the tolerance, and none within
  * it agree: the correction they ask (their median offset) is refused.
+ * Each is counted; the first is logged and audited, then at most one
+ * every 10 minutes, with how many went unsaid.
  */
-void	sync_refuse(double offset);
+void	sync_refuse(double offset, uint64_t now_ns);
 
 /* A reload's clock settings. */
 void	sync_reconfigure(const struct ntpd_conf *);

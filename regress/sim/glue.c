@@ -111,11 +111,12 @@ glue_sync_update(void *arg, const struct sync_input *in, uint64_t now)
 
 /* sync.c: sync_refuse(), less the log and the audit trail */
 static void
-glue_sync_refuse(void *arg, double offset)
+glue_sync_refuse(void *arg, double offset, uint64_t now)
 {
 	struct glue	*g = arg;
 
 	(void)offset;
+	(void)now;
 	g->refused++;
 }
 

@@ -83,10 +83,11 @@ fake_update(void *arg, const struct sync_input *in, uint64_t now)
 }
 
 static void
-fake_refuse(void *arg, double offset)
+fake_refuse(void *arg, double offset, uint64_t now)
 {
 	struct fake	*f = arg;
 
+	(void)now;
 	f->nrefused++;
 	f->refused = offset;
 }

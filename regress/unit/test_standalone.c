@@ -243,9 +243,17 @@ START_TEST(link_refused)
 	ck_assert_int_eq(nrefused, 1);
 	ck_assert(refusal.offset == 3);
 	ck_assert(refusal.tolerance == 1);
-	sync_refuse(-2);
+	/* Within 10 minutes of the last one said: counted, not said. */
+	sync_refuse(-2, now + 65 * SEC);
+	ck_assert_int_eq(nrefused, 1);
+	in = input(4);
+	sync_update(&in, now + 128 * SEC);
+	ck_assert_int_eq(nrefused, 1);
+	/* Then the next, with the two unsaid. */
+	sync_refuse(-5, now + 64 * SEC + 600 * SEC);
 	ck_assert_int_eq(nrefused, 2);
-	ck_assert(refusal.offset == -2);
+	ck_assert(refusal.offset == -5);
+	ck_assert_uint_eq(refusal.unsaid, 2);
 }
 END_TEST
 
