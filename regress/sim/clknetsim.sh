@@ -213,8 +213,8 @@ alive() {
 }
 
 # wait_sim PID: 0 once the simulation has ended; 1 when a node ended
-# before it (one that refused to start, which holds it forever) or it
-# ran for ten minutes.
+# and the simulation did not within 5 s (a node that refused to start
+# holds it forever), or it ran for ten minutes.
 wait_sim() {
 	i=0
 	while alive "$1"; do
@@ -222,7 +222,8 @@ wait_sim() {
 		[ $i -gt 12000 ] && return 1
 		if [ $((i % 20)) -eq 0 ]; then
 			for p in $PIDS; do
-				alive "$p" || return 1
+				# At the day's end the nodes may go first.
+				alive "$p" || { wait_gone "$1" 5; return; }
 			done
 		fi
 		sleep 0.05
