@@ -162,6 +162,7 @@ deps:
 
 lint:
 	shellcheck -x -S warning regress/integration/*.sh regress/integration/run-all \
+	    regress/sim/clknetsim.sh \
 	    regress/demo/demo regress/bench/*.sh etc/deps.sh .ci/run
 
 # The units name the programs where they are installed.  ntpd.conf is an
