@@ -61,6 +61,7 @@ allow all
 local stratum 3
 bindaddress 10.209.0.1$i
 cmdport 0
+bindcmdaddress /
 pidfile $TMP/chronyd$i.pid
 CONF
 	ip netns exec "$NS_U" setpriv --bounding-set=-sys_time "$CHRONYD" \

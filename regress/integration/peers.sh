@@ -21,6 +21,7 @@ allow all
 local stratum 3
 bindaddress 10.253.0.$i
 cmdport 0
+bindcmdaddress /
 pidfile $TMP/chronyd$i.pid
 CONF
 	ip netns exec "$NS" setpriv --bounding-set=-sys_time "$CHRONYD" \
