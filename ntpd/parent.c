@@ -323,35 +323,10 @@ parent_engine_reconf(const char *text, size_t len)
  * The statistics log is opened here, as root and before the engine
  * could ever name a path: the engine only ever gets the descriptor.
  */
-static int
-parent_stats_fd(const char *path)
-{
-	struct stat	 st;
-	int		 fd;
-
-	if (path[0] == '\0')
-		return -1;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC | O_NOCTTY, 0644);
-	if (fd == -1) {
-		log_warn("statistics log %s: not written", path);
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		log_warnx("statistics log %s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_size == 0 && write(fd, STATS_HEADER,
-	    sizeof(STATS_HEADER) - 1) != (ssize_t)sizeof(STATS_HEADER) - 1)
-		log_warn("statistics log %s", path);
-	return fd;
-}
-
 void
 parent_stats_open(const char *path)
 {
-	int	 fd = parent_stats_fd(path);
+	int	 fd = path[0] == '\0' ? -1 : stats_open(path);
 
 	/* No descriptor: the engine closes the one it has. */
 	if (imsg_compose(&engine->ibuf, IMSG_STATS_FD, 0, fd, NULL, 0) == -1)

@@ -6,7 +6,6 @@
  * client's UDP sockets (no ppoll(), pipes or socketpairs), CLOCK_REALTIME
  * and CLOCK_MONOTONIC, clock_adjtime(), open() and read().
  */
-#include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -151,32 +150,6 @@ standalone_check_conf(const struct ntpd_conf *conf, const char *path)
 	return bad ? -1 : 0;
 }
 
-/* Opened here, as the parent opens it for the engine. */
-static void
-stats_open(const char *path)
-{
-	struct stat	 st;
-	int		 fd;
-
-	if (path[0] == '\0')
-		return;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC | O_NOCTTY, 0644);
-	if (fd == -1) {
-		log_warn("statistics log %s: not written", path);
-		return;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		log_warnx("statistics log %s: not a regular file", path);
-		close(fd);
-		return;
-	}
-	if (st.st_size == 0 && write(fd, STATS_HEADER,
-	    sizeof(STATS_HEADER) - 1) != (ssize_t)sizeof(STATS_HEADER) - 1)
-		log_warn("statistics log %s", path);
-	stats_set_fd(fd);
-}
-
 static void
 on_quit(int sig)
 {
@@ -257,7 +230,9 @@ standalone_main(struct ntpd_conf *conf, const struct ntpd_opts *opts)
 	sync_set_parent(&direct_link);
 	clock_start(&conf->clock, !opts->no_clock, &ci);
 	sync_clock_start(&ci);
-	stats_open(conf->statistics_file);
+	/* Opened here, as the parent opens it for the engine. */
+	if (conf->statistics_file[0] != '\0')
+		stats_set_fd(stats_open(conf->statistics_file));
 	client_init(conf, precision);
 	run();
 	log_info("terminating on signal %d", (int)quit);

@@ -3,7 +3,9 @@
  * reader never sees half a line from us.  A write that fails stops the
  * log (said once): the engine never blocks or retries on it.
  */
+#include <sys/stat.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,29 @@
 #include "stats.h"
 
 static int	 stats_fd = -1;
+
+int
+stats_open(const char *path)
+{
+	struct stat	 st;
+	int		 fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+	    O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd == -1) {
+		log_warn("statistics log %s: not written", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		log_warnx("statistics log %s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_size == 0 && write(fd, STATS_HEADER,
+	    sizeof(STATS_HEADER) - 1) != (ssize_t)sizeof(STATS_HEADER) - 1)
+		log_warn("statistics log %s", path);
+	return fd;
+}
 
 void
 stats_set_fd(int fd)

@@ -16,6 +16,13 @@
 
 #define STATS_HEADER	"# ntpd statistics 1\n"
 
+/*
+ * The parent's (or ntpd -S's) part: the file at path, opened to append
+ * (created 0644, never through a symbolic link, a regular file only),
+ * the header written when it is new.  -1, said, when it cannot be.
+ */
+int	stats_open(const char *path);
+
 /* The log's descriptor, or -1 to stop logging. */
 void	stats_set_fd(int fd);
 
