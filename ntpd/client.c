@@ -596,6 +596,9 @@ client_receive(struct source *s, uint64_t now)
 
 	r = exchange_reply(&s->ex, buf, (size_t)n, s->t1, t4, &es);
 	s->results[r]++;
+	/* Not an answer to our request: keep waiting for it. */
+	if (!exchange_answered(r))
+		return;
 	switch (r) {
 	case EXCHANGE_SAMPLE:
 		client_close(s);
@@ -621,12 +624,6 @@ client_receive(struct source *s, uint64_t now)
 		    "%llu s", source_label(s, label, sizeof(label)),
 		    1ULL << s->core.iv.poll);
 		break;
-	case EXCHANGE_BAD_ORIGIN:
-	case EXCHANGE_BAD_LENGTH:
-	case EXCHANGE_BAD_MODE:
-	case EXCHANGE_BAD_VERSION:
-		/* Not an answer to our request: keep waiting for it. */
-		return;
 	default:
 		/* An answer, but no time in it. */
 		client_close(s);

@@ -110,6 +110,20 @@ exchange_reply(struct exchange *ex, const void *buf, size_t len,
 	return EXCHANGE_SAMPLE;
 }
 
+int
+exchange_answered(enum exchange_result r)
+{
+	switch (r) {
+	case EXCHANGE_BAD_LENGTH:
+	case EXCHANGE_BAD_MODE:
+	case EXCHANGE_BAD_VERSION:
+	case EXCHANGE_BAD_ORIGIN:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 const char *
 exchange_result_name(enum exchange_result r)
 {

@@ -77,6 +77,14 @@ enum exchange_result exchange_reply(struct exchange *, const void *buf,
 		    size_t len, struct ntp_ts t1, struct ntp_ts t4,
 		    struct exchange_sample *sample);
 
+/*
+ * Does the reply end the wait for an answer?  Not when it cannot be an
+ * answer to our request (bad length, mode, version or origin): the
+ * real one may still come.  Every other result does, with or without
+ * a sample.
+ */
+int		 exchange_answered(enum exchange_result);
+
 /* A short name of a result, for counters and logs. */
 const char	*exchange_result_name(enum exchange_result);
 

@@ -230,22 +230,14 @@ glue_receive(struct glue *g, size_t i, const void *buf, size_t len,
 		return;
 	s = &g->src[i];
 	r = exchange_reply(&s->ex, buf, len, s->t1, t4, &es);
-	switch (r) {
-	case EXCHANGE_SAMPLE:
-		s->waiting = 0;
+	if (!exchange_answered(r))
+		return;
+	s->waiting = 0;
+	if (r == EXCHANGE_SAMPLE)
 		(void)sources_sample(&g->sources, g->cores, g->nsources,
 		    &s->core, &es, now, NULL);
-		break;
-	case EXCHANGE_BAD_ORIGIN:
-	case EXCHANGE_BAD_LENGTH:
-	case EXCHANGE_BAD_MODE:
-	case EXCHANGE_BAD_VERSION:
-		return;
-	default:
-		s->waiting = 0;
+	else
 		sources_miss(&s->core);
-		break;
-	}
 	glue_select(g, now);
 }
 

@@ -128,6 +128,18 @@ START_TEST(kisses)
 }
 END_TEST
 
+/* Only what cannot be an answer leaves the request waiting. */
+START_TEST(answered)
+{
+	int	r;
+
+	for (r = 0; r < EXCHANGE_NRESULTS; r++)
+		ck_assert_int_eq(exchange_answered(r),
+		    r != EXCHANGE_BAD_LENGTH && r != EXCHANGE_BAD_MODE &&
+		    r != EXCHANGE_BAD_VERSION && r != EXCHANGE_BAD_ORIGIN);
+}
+END_TEST
+
 START_TEST(rejections)
 {
 	struct exchange_sample	 s;
@@ -270,6 +282,7 @@ main(void)
 	tcase_add_test(tc, origin_check);
 	tcase_add_test(tc, kisses);
 	tcase_add_test(tc, rejections);
+	tcase_add_test(tc, answered);
 	tcase_add_test(tc, duplicate);
 	tcase_add_test(tc, across_2036);
 	tcase_add_test(tc, against_our_server);
