@@ -11,23 +11,6 @@
 
 #define NTP_VERSION_SENT	4
 
-static const char *const result_names[EXCHANGE_NRESULTS] = {
-	[EXCHANGE_SAMPLE] = "sample",
-	[EXCHANGE_KOD_DENY] = "kod-deny",
-	[EXCHANGE_KOD_RATE] = "kod-rate",
-	[EXCHANGE_KOD_OTHER] = "kod-other",
-	[EXCHANGE_BAD_LENGTH] = "bad-length",
-	[EXCHANGE_BAD_MODE] = "bad-mode",
-	[EXCHANGE_BAD_VERSION] = "bad-version",
-	[EXCHANGE_BAD_ORIGIN] = "bad-origin",
-	[EXCHANGE_DUPLICATE] = "duplicate",
-	[EXCHANGE_ZERO_TIME] = "zero-time",
-	[EXCHANGE_UNSYNCHRONISED] = "unsynchronised",
-	[EXCHANGE_BAD_STRATUM] = "bad-stratum",
-	[EXCHANGE_ROOT_DISTANCE] = "root-distance",
-	[EXCHANGE_BAD_DELAY] = "bad-delay",
-};
-
 size_t
 exchange_request(struct exchange *ex, struct ntp_ts nonce, void *buf,
     size_t len)
@@ -122,12 +105,4 @@ exchange_answered(enum exchange_result r)
 	default:
 		return 1;
 	}
-}
-
-const char *
-exchange_result_name(enum exchange_result r)
-{
-	if ((unsigned int)r >= EXCHANGE_NRESULTS)
-		return "unknown";
-	return result_names[r];
 }

@@ -85,7 +85,4 @@ enum exchange_result exchange_reply(struct exchange *, const void *buf,
  */
 int		 exchange_answered(enum exchange_result);
 
-/* A short name of a result, for counters and logs. */
-const char	*exchange_result_name(enum exchange_result);
-
 #endif /* NTPD_EXCHANGE_H */

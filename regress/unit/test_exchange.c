@@ -260,14 +260,6 @@ START_TEST(against_our_server)
 }
 END_TEST
 
-START_TEST(names)
-{
-	ck_assert_str_eq(exchange_result_name(EXCHANGE_BAD_ORIGIN),
-	    "bad-origin");
-	ck_assert_str_eq(exchange_result_name(EXCHANGE_NRESULTS), "unknown");
-}
-END_TEST
-
 int
 main(void)
 {
@@ -286,7 +278,6 @@ main(void)
 	tcase_add_test(tc, duplicate);
 	tcase_add_test(tc, across_2036);
 	tcase_add_test(tc, against_our_server);
-	tcase_add_test(tc, names);
 	suite_add_tcase(su, tc);
 	sr = srunner_create(su);
 	srunner_run_all(sr, CK_NORMAL);
