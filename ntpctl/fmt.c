@@ -26,38 +26,35 @@ const struct why_name why_names[NWHY] = {
 	{ SELECT_WHY_INVALID,	"invalid" },
 };
 
-/* A time in seconds as people read it: "+12.3us", "-1.234ms", "+2.000s". */
-const char *
-fmt_offset(double s, char *buf, size_t len)
+/* Seconds in the unit people read them in, with a sign or not. */
+static const char *
+fmt_seconds(double s, const char *sign, char *buf, size_t len)
 {
 	double	 a = fabs(s);
 
 	if (!isfinite(s))
 		snprintf(buf, len, "-");
 	else if (a < 1e-3)
-		snprintf(buf, len, "%+.1fus", s * 1e6);
+		snprintf(buf, len, "%s%.1fus", s < 0 ? "-" : sign, a * 1e6);
 	else if (a < 1)
-		snprintf(buf, len, "%+.3fms", s * 1e3);
+		snprintf(buf, len, "%s%.3fms", s < 0 ? "-" : sign, a * 1e3);
 	else
-		snprintf(buf, len, "%+.3fs", s);
+		snprintf(buf, len, "%s%.3fs", s < 0 ? "-" : sign, a);
 	return buf;
+}
+
+/* A time in seconds as people read it: "+12.3us", "-1.234ms", "+2.000s". */
+const char *
+fmt_offset(double s, char *buf, size_t len)
+{
+	return fmt_seconds(s, "+", buf, len);
 }
 
 /* The same without a sign, for delays, jitter and the like. */
 const char *
 fmt_span(double s, char *buf, size_t len)
 {
-	double	 a = fabs(s);
-
-	if (!isfinite(s))
-		snprintf(buf, len, "-");
-	else if (a < 1e-3)
-		snprintf(buf, len, "%.1fus", s * 1e6);
-	else if (a < 1)
-		snprintf(buf, len, "%.3fms", s * 1e3);
-	else
-		snprintf(buf, len, "%.3fs", s);
-	return buf;
+	return fmt_seconds(s, "", buf, len);
 }
 
 /*
